@@ -1,0 +1,48 @@
+import { startAppServer } from "~/server/http/app-server";
+import { env, EnvError } from "~/server/env";
+import { logger } from "~/server/logger";
+
+// The one process of the app: see src/server/http/app-server.ts for what it serves.
+
+// Offline machines must not wait on Next's telemetry.
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+
+async function main() {
+  let config;
+  try {
+    config = env();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const server = await startAppServer({ env: config, next: true, dev: config.NODE_ENV !== "production" });
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      logger.error("graceful shutdown timed out; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    deadline.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, "server failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { MessagesSquareIcon } from "lucide-react";
+import { getServerSession } from "next-auth";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+
+import { Badge } from "~/components/ui/badge";
+import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "~/components/ui/card";
+import { SignOutButton } from "~/features/auth/components/sign-out-button";
+import { UserMenu } from "~/features/auth/components/user-menu";
+import { authOptions } from "~/features/auth/next-auth-options";
+
+export default async function HomePage() {
+  const session = await getServerSession(authOptions);
+  const user = session?.user;
+  if (!user) redirect("/sign-in");
+
+  const { name, email, roles } = user;
+  const displayName = name.trim() || email;
+
+  return (
+    <div className="flex min-h-svh flex-col">
+      <header className="bg-background border-b">
+        <div className="mx-auto flex h-14 w-full max-w-5xl items-center justify-between gap-4 px-4">
+          <Link href="/" className="flex items-center gap-2 font-semibold">
+            <MessagesSquareIcon className="size-5" aria-hidden="true" />
+            Chatline
+          </Link>
+          <UserMenu name={name} email={email} image={user.image} />
+        </div>
+      </header>
+
+      <main className="mx-auto w-full max-w-5xl flex-1 px-4 py-10">
+        <Card className="max-w-xl">
+          <CardHeader>
+            <CardTitle>
+              <h1 className="text-xl">You&apos;re signed in as {displayName}</h1>
+            </CardTitle>
+            <CardDescription>{email}</CardDescription>
+          </CardHeader>
+          <CardContent className="grid gap-3">
+            <h2 id="roles-heading" className="text-sm font-medium">
+              Your roles
+            </h2>
+            {roles.length > 0 ? (
+              <ul aria-labelledby="roles-heading" className="flex flex-wrap gap-2">
+                {roles.map((role) => (
+                  <li key={role}>
+                    <Badge variant="secondary">{role}</Badge>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="text-muted-foreground text-sm">No roles are assigned to your account yet.</p>
+            )}
+          </CardContent>
+          <CardFooter>
+            <SignOutButton variant="outline" />
+          </CardFooter>
+        </Card>
+      </main>
+    </div>
+  );
+}

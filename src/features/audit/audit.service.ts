@@ -1,0 +1,29 @@
+import type { Prisma } from "~/generated/prisma/client";
+import type { Db } from "~/server/db/client";
+
+export interface AuditEntry {
+  actorId?: string | null;
+  /** "auth.sign_in_failed", "auth.signed_up", "conversation.created", ... */
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  conversationId?: string;
+  metadata?: Prisma.InputJsonValue;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export async function recordAudit(prisma: Db, entry: AuditEntry): Promise<void> {
+  await prisma.auditLog.create({
+    data: {
+      actorId: entry.actorId ?? null,
+      action: entry.action,
+      targetType: entry.targetType,
+      targetId: entry.targetId,
+      conversationId: entry.conversationId,
+      metadata: entry.metadata,
+      ip: entry.ip ?? null,
+      userAgent: entry.userAgent?.slice(0, 512) ?? null,
+    },
+  });
+}

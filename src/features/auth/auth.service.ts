@@ -1,0 +1,146 @@
+import { recordAudit } from "~/features/audit/audit.service";
+import { ROLES, type RoleName } from "~/features/permissions/catalog";
+import { Prisma } from "~/generated/prisma/client";
+import type { Db } from "~/server/db/client";
+import { DomainError } from "~/server/errors";
+import {
+  INVALID_CREDENTIALS_MESSAGE,
+  SIGN_IN_THROTTLED_MESSAGE,
+  type SessionUser,
+  type SignInInput,
+  type SignUpInput,
+  type SignUpOutput,
+} from "./contracts";
+import { hashPassword, verifyAgainstDummy, verifyPassword } from "./password";
+import { clearSignInFailures, recordSignInFailure, signInRetryAfterMs } from "./sign-in-throttle";
+
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Serializes "is there an admin yet?" so two first sign-ups cannot both become admin. */
+const FIRST_ADMIN_LOCK = 7_310_001;
+
+async function grantRoles(tx: Prisma.TransactionClient, userId: string, roles: RoleName[]) {
+  const rows = await tx.role.findMany({ where: { name: { in: roles } }, select: { id: true } });
+  await tx.userRole.createMany({ data: rows.map((role) => ({ userId, roleId: role.id })), skipDuplicates: true });
+}
+
+/**
+ * Creates an account with the User role. On an installation with no Super Admin
+ * yet (a production database started without ADMIN_EMAIL), the first person to
+ * sign up becomes one.
+ */
+export async function signUp(prisma: Db, input: SignUpInput, origin: RequestOrigin): Promise<SignUpOutput> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const user = await prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`;
+      const created = await tx.user.create({
+        data: { email: input.email, name: input.name, passwordHash },
+        select: { id: true, email: true, name: true },
+      });
+      const hasSuperAdmin = await tx.userRole.findFirst({ where: { role: { name: ROLES.superAdmin } } });
+      await grantRoles(tx, created.id, hasSuperAdmin ? [ROLES.user] : [ROLES.user, ROLES.superAdmin]);
+      return created;
+    });
+    await recordAudit(prisma, { actorId: user.id, action: "auth.signed_up", targetType: "user", targetId: user.id, ...origin });
+    return user;
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new DomainError("CONFLICT", "An account with this email already exists. Sign in instead.");
+    }
+    throw error;
+  }
+}
+
+/**
+ * Checks an email and password. Every failure gets the same answer and takes
+ * about the same time; repeated failures are throttled per account and address.
+ */
+export async function verifyCredentials(
+  prisma: Db,
+  input: SignInInput,
+  origin: RequestOrigin,
+): Promise<{ id: string; email: string; name: string; image: string | null }> {
+  const retryAfterMs = await signInRetryAfterMs(input.email, origin.ip);
+  if (retryAfterMs > 0) {
+    await recordAudit(prisma, {
+      action: "auth.sign_in_throttled",
+      metadata: { email: input.email, retryAfterMs },
+      ...origin,
+    });
+    throw new DomainError("TOO_MANY_REQUESTS", SIGN_IN_THROTTLED_MESSAGE, { retryAfterMs });
+  }
+  const user = await prisma.user.findUnique({
+    where: { email: input.email },
+    select: { id: true, email: true, name: true, image: true, passwordHash: true, disabledAt: true },
+  });
+  const valid = user?.passwordHash
+    ? await verifyPassword(input.password, user.passwordHash)
+    : await verifyAgainstDummy(input.password);
+  if (!user || !valid || user.disabledAt) {
+    await recordSignInFailure(input.email, origin.ip);
+    await recordAudit(prisma, {
+      actorId: null,
+      action: "auth.sign_in_failed",
+      targetType: "user",
+      targetId: user?.id,
+      metadata: { email: input.email },
+      ...origin,
+    });
+    throw new DomainError("UNAUTHORIZED", INVALID_CREDENTIALS_MESSAGE);
+  }
+  await clearSignInFailures(input.email);
+  return { id: user.id, email: user.email, name: user.name, image: user.image };
+}
+
+/** Finds or creates the account for an OAuth identity; an existing email is linked. */
+export async function upsertOAuthUser(
+  prisma: Db,
+  identity: { provider: string; providerAccountId: string; email: string; name: string; image: string | null },
+): Promise<{ id: string }> {
+  const linked = await prisma.account.findUnique({
+    where: { provider_providerAccountId: { provider: identity.provider, providerAccountId: identity.providerAccountId } },
+    select: { userId: true },
+  });
+  if (linked) return { id: linked.userId };
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`;
+    let user = await tx.user.findUnique({ where: { email: identity.email }, select: { id: true } });
+    if (!user) {
+      user = await tx.user.create({
+        data: { email: identity.email, name: identity.name, image: identity.image },
+        select: { id: true },
+      });
+      const hasSuperAdmin = await tx.userRole.findFirst({ where: { role: { name: ROLES.superAdmin } } });
+      await grantRoles(tx, user.id, hasSuperAdmin ? [ROLES.user] : [ROLES.user, ROLES.superAdmin]);
+    }
+    await tx.account.create({
+      data: { userId: user.id, provider: identity.provider, providerAccountId: identity.providerAccountId },
+    });
+    return user;
+  });
+}
+
+/** The signed-in user with roles and permissions; null when the account is gone or disabled. */
+export async function loadSessionUser(prisma: Db, userId: string): Promise<SessionUser | null> {
+  const user = await prisma.user.findUnique({
+    where: { id: userId },
+    select: {
+      id: true,
+      email: true,
+      name: true,
+      image: true,
+      disabledAt: true,
+      roles: { select: { role: { select: { name: true, permissions: { select: { permission: { select: { key: true } } } } } } } },
+    },
+  });
+  if (!user || user.disabledAt) return null;
+  const roles = user.roles.map(({ role }) => role.name).sort();
+  const permissions = [
+    ...new Set(user.roles.flatMap(({ role }) => role.permissions.map(({ permission }) => permission.key))),
+  ].sort();
+  return { id: user.id, email: user.email, name: user.name, image: user.image, roles, permissions };
+}

@@ -1,0 +1,13 @@
+import type { Env } from "~/server/env";
+
+/** The initial messaging settings: the design's defaults, overridden by MESSAGING_* variables. */
+export function initialMessagingSettings(env: Env) {
+  return {
+    enabled: env.MESSAGING_ENABLED ?? true,
+    maxMessageLength: env.MESSAGING_MAX_MESSAGE_LENGTH ?? 2000,
+    messageRetentionDays: env.MESSAGING_RETENTION_DAYS ?? 90,
+    maxGroupParticipants: env.MESSAGING_MAX_GROUP_PARTICIPANTS ?? 50,
+    typingIndicatorTimeout: env.MESSAGING_TYPING_INDICATOR_TIMEOUT_MS ?? 5000,
+    rateLimitPerMinute: env.MESSAGING_RATE_LIMIT_PER_MINUTE ?? 60,
+  };
+}

@@ -1,0 +1,43 @@
+import type { IncomingMessage } from "node:http";
+import { getToken } from "next-auth/jwt";
+
+// Reads the next-auth session cookie of an HTTP request or a WebSocket upgrade
+// locally (no round trip to /api/auth/session). Never throws: a missing, expired
+// or forged cookie is simply no session, and the authed middleware refuses.
+
+export interface RequestSession {
+  userId: string;
+}
+
+export function parseCookieHeader(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? "").split(";")) {
+    const separator = part.indexOf("=");
+    if (separator <= 0) continue;
+    const name = part.slice(0, separator).trim();
+    const raw = part.slice(separator + 1).trim().replace(/^"(.*)"$/, "$1");
+    try {
+      cookies[name] ??= decodeURIComponent(raw);
+    } catch {
+      cookies[name] ??= raw;
+    }
+  }
+  return cookies;
+}
+
+export async function readSession(req: Pick<IncomingMessage, "headers">): Promise<RequestSession | null> {
+  const secret = process.env.NEXTAUTH_SECRET;
+  if (!secret) return null;
+  try {
+    // next-auth looks the (possibly chunked) cookie up in a parsed `cookies` object.
+    const request = { headers: req.headers, cookies: parseCookieHeader(req.headers.cookie) };
+    const token = await getToken({
+      req: request as unknown as Parameters<typeof getToken>[0]["req"],
+      secret,
+      secureCookie: (process.env.NEXTAUTH_URL ?? "").startsWith("https://"),
+    });
+    return typeof token?.sub === "string" ? { userId: token.sub } : null;
+  } catch {
+    return null;
+  }
+}

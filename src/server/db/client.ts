@@ -1,0 +1,57 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "~/generated/prisma/client";
+
+// One pool and one Prisma client per process. server.ts and the Next.js bundle
+// (next-auth's route) load this module separately, so the instance lives on
+// globalThis: both then share the pool instead of opening two.
+
+export type Db = PrismaClient;
+
+export interface Database {
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+export function createDatabase(connectionString: string, options: { poolSize?: number } = {}): Database {
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+  // A dropped idle connection must not crash the process; the pool reconnects.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closed: Promise<void> | undefined;
+  return {
+    prisma,
+    pool,
+    connectionString,
+    close() {
+      closed ??= (async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      })();
+      return closed;
+    },
+  };
+}
+
+const globalForDb = globalThis as unknown as { __chatlineDatabase?: Database };
+
+/** Installs the process-wide database (server.ts does it once it knows the URL). */
+export function setDatabase(database: Database | undefined): void {
+  globalForDb.__chatlineDatabase = database;
+}
+
+/** The process-wide database; created from DATABASE_URL on first use if nothing was installed. */
+export function getDatabase(): Database {
+  if (!globalForDb.__chatlineDatabase) {
+    const url = process.env.DATABASE_URL;
+    if (!url) throw new Error("The database is not started: server.ts sets DATABASE_URL before anything queries.");
+    globalForDb.__chatlineDatabase = createDatabase(url, { poolSize: Number(process.env.DATABASE_POOL_SIZE) || 10 });
+  }
+  return globalForDb.__chatlineDatabase;
+}
+
+export function db(): PrismaClient {
+  return getDatabase().prisma;
+}

@@ -1,0 +1,120 @@
+import { z } from "zod";
+
+// Every environment variable the server reads, validated once. A bad value stops
+// the start with a message naming the variable; .env.example lists them all.
+
+const booleanFromString = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The app's public origin; the default follows PORT. */
+  APP_URL: optionalNonEmpty.pipe(z.url().optional()),
+  /** Extra origins allowed to open the WebSocket and post to /api/trpc (comma-separated). */
+  ALLOWED_ORIGINS: commaList.pipe(z.array(z.url("each entry must be an origin such as https://chat.example.com"))),
+  /** Unset: embedded PGlite under DATA_DIR. */
+  DATABASE_URL: optionalNonEmpty.pipe(postgresUrl.optional()),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Unset: real-time events stay inside this process. */
+  REDIS_URL: optionalNonEmpty.pipe(redisUrl.optional()),
+  DATA_DIR: z.string().default(".data"),
+  /** Required with a real DATABASE_URL; generated and kept under DATA_DIR for the embedded database. */
+  NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),
+  GITHUB_ID: optionalNonEmpty,
+  GITHUB_SECRET: optionalNonEmpty,
+  GOOGLE_CLIENT_ID: optionalNonEmpty,
+  GOOGLE_CLIENT_SECRET: optionalNonEmpty,
+  /** First admin on a real database (production); never demo users there. */
+  ADMIN_EMAIL: optionalNonEmpty.pipe(z.email().optional()),
+  ADMIN_PASSWORD: optionalNonEmpty.pipe(z.string().min(8, "must be at least 8 characters").optional()),
+  ADMIN_NAME: z.string().default("Administrator"),
+  /** Demo users: default on for the embedded database, off for a real one. */
+  SEED_DEMO_USERS: optionalNonEmpty.pipe(booleanFromString.optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Seconds a graceful shutdown may take before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
+  // Initial messaging settings (the admin page changes them afterwards).
+  MESSAGING_ENABLED: optionalNonEmpty.pipe(booleanFromString.optional()),
+  MESSAGING_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(100).max(5000).optional(),
+  MESSAGING_RETENTION_DAYS: z.coerce.number().int().min(7).max(365).optional(),
+  MESSAGING_MAX_GROUP_PARTICIPANTS: z.coerce.number().int().min(2).max(100).optional(),
+  MESSAGING_TYPING_INDICATOR_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).optional(),
+  MESSAGING_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export type Env = z.infer<typeof envSchema> & { APP_URL: string; allowedOrigins: string[] };
+
+export class EnvError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid environment:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  if (env.NODE_ENV === "production" && env.DATABASE_URL && !env.NEXTAUTH_SECRET) {
+    problems.push("NEXTAUTH_SECRET: required in production with a DATABASE_URL (at least 32 characters)");
+  }
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+    problems.push("ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither");
+  }
+  if (Boolean(env.GITHUB_ID) !== Boolean(env.GITHUB_SECRET)) {
+    problems.push("GITHUB_ID / GITHUB_SECRET: set both or neither");
+  }
+  if (Boolean(env.GOOGLE_CLIENT_ID) !== Boolean(env.GOOGLE_CLIENT_SECRET)) {
+    problems.push("GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET: set both or neither");
+  }
+  if (problems.length > 0) throw new EnvError(problems);
+
+  const appUrl = (env.APP_URL ?? env.NEXTAUTH_URL ?? `http://localhost:${env.PORT || 3000}`).replace(/\/$/, "");
+  const allowedOrigins = [...new Set([new URL(appUrl).origin, ...env.ALLOWED_ORIGINS.map((o) => new URL(o).origin)])];
+  return { ...env, APP_URL: appUrl, allowedOrigins };
+}
+
+let cached: Env | undefined;
+
+/** The validated environment of this process (parsed on first use). */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Tests and server.ts set variables before start; this makes the next read see them. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}

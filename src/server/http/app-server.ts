@@ -1,0 +1,237 @@
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { WebSocketServer } from "ws";
+import { DEMO_PASSWORD, DEMO_USERS } from "~/features/auth/demo-users";
+import { checkHealth } from "~/features/health/health.service";
+import { resolveAuthSecret } from "~/server/auth-secret";
+import { createDatabase, setDatabase, type Database } from "~/server/db/client";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "~/server/db/embedded";
+import { applyMigrations } from "~/server/db/migrations";
+import { demoUsersWanted, ensureAdminFromEnv, ensureBaseData, seedDemoUsers } from "~/server/db/seed";
+import type { Env } from "~/server/env";
+import { instanceId } from "~/server/instance";
+import { logger } from "~/server/logger";
+import { closeRedis, getRedis } from "~/server/redis";
+import { createContext } from "~/server/trpc/context";
+import { appRouter } from "~/server/trpc/root";
+import { TRPC_HTTP_PATH, TRPC_WS_PATH } from "~/trpc/shared";
+import { isOriginAllowed } from "./origin";
+
+// One HTTP server for everything: tRPC over HTTP, tRPC subscriptions over
+// WebSocket, the health check, and Next.js for pages and next-auth. One upgrade
+// dispatcher decides who gets each WebSocket.
+
+/** Frames larger than this are refused by ws before they are parsed. */
+export const WS_MAX_PAYLOAD_BYTES = 64 * 1024;
+/** The largest tRPC HTTP request body. */
+const HTTP_MAX_BODY_BYTES = 256 * 1024;
+
+export interface AppServerOptions {
+  env: Env;
+  /** Serve pages through Next.js (off in integration tests of the API). */
+  next: boolean;
+  dev: boolean;
+}
+
+export interface AppServer {
+  url: string;
+  port: number;
+  database: Database;
+  embedded: boolean;
+  httpServer: Server;
+  wss: WebSocketServer;
+  /** Graceful: stop accepting, ask clients to reconnect elsewhere, close sockets, close the database. */
+  close(): Promise<void>;
+}
+
+type NodeUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
+
+interface NextHandlers {
+  handleRequest: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  handleUpgrade: NodeUpgradeHandler | null;
+  close: () => Promise<void>;
+}
+
+async function prepareNext(options: { dev: boolean; port: number; hostname: string }): Promise<NextHandlers> {
+  const { default: next } = await import("next");
+  // Next attaches its own upgrade listener to `httpServer` on the first request.
+  // Handing it an emitter that never fires keeps our dispatcher the only one.
+  const upgradeSink = new EventEmitter() as unknown as Server;
+  const app = next({ dev: options.dev, dir: process.cwd(), port: options.port, hostname: options.hostname, httpServer: upgradeSink });
+  await app.prepare();
+  const handleRequest = app.getRequestHandler();
+  // The router-level upgrade handler is the one that serves hot reload;
+  // getUpgradeHandler() reaches only the page server's, which ignores upgrades.
+  const routerUpgrade = (app as unknown as { upgradeHandler?: NodeUpgradeHandler }).upgradeHandler;
+  return {
+    handleRequest: (req, res) => handleRequest(req, res),
+    handleUpgrade: options.dev && typeof routerUpgrade === "function" ? routerUpgrade : null,
+    close: () => app.close(),
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: 400 | 403 | 404 | 503, reason: string) {
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+}
+
+/** A banner for the person who just started the app (not a log line: the logger redacts passwords). */
+function printDemoUsers(url: string) {
+  const lines = [
+    `Chatline is running at ${url}`,
+    `Demo users (password for all: ${DEMO_PASSWORD}):`,
+    ...DEMO_USERS.map((user) => `  ${user.email.padEnd(20)} ${user.name.padEnd(12)} ${user.roles.join(", ")}`),
+  ];
+  process.stdout.write(`\n${lines.join("\n")}\n\n`);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("cache-control", "no-store");
+  res.end(JSON.stringify(body));
+}
+
+export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
+  const { env } = options;
+  const log = logger.child({ instanceId });
+
+  let embedded: EmbeddedPostgres | undefined;
+  let connectionString = env.DATABASE_URL;
+  if (!connectionString) {
+    embedded = await startEmbeddedPostgres({ dataDir: env.DATA_DIR });
+    connectionString = embedded.connectionString;
+    log.info({ dataDir: env.DATA_DIR }, "embedded PostgreSQL (PGlite) started");
+  }
+
+  const applied = await applyMigrations({ connectionString });
+  if (applied.length > 0) log.info({ migrations: applied.map((dir) => dir.split(/[\\/]/).pop()) }, "migrations applied");
+
+  const database = createDatabase(connectionString, { poolSize: env.DATABASE_POOL_SIZE });
+  setDatabase(database);
+  const { prisma } = database;
+  await ensureBaseData(prisma, env);
+  if (await ensureAdminFromEnv(prisma, env)) log.info({ email: env.ADMIN_EMAIL }, "first admin created from ADMIN_EMAIL");
+  const wantDemo = demoUsersWanted(env, Boolean(embedded));
+  if (wantDemo && (await prisma.user.count()) === 0) {
+    log.info({ created: await seedDemoUsers(prisma) }, "demo users created");
+  }
+
+  // next-auth (inside Next) and the cookie decoder (here) read these.
+  process.env.NEXTAUTH_SECRET = await resolveAuthSecret(env);
+  process.env.NEXTAUTH_URL ??= env.APP_URL;
+
+  const nextHandlers = options.next
+    ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })
+    : null;
+
+  const redis = getRedis();
+  let shuttingDown = false;
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://internal");
+    if (url.pathname === "/api/health") {
+      const report = await checkHealth({ pool: database.pool, embedded: Boolean(embedded), redis });
+      return sendJson(res, report.status === "ok" && !shuttingDown ? 200 : 503, { ...report, shuttingDown });
+    }
+    if (url.pathname === TRPC_HTTP_PATH || url.pathname.startsWith(`${TRPC_HTTP_PATH}/`)) {
+      if (req.method !== "GET" && !isOriginAllowed(req, env.allowedOrigins)) {
+        return sendJson(res, 403, { error: "Cross-site requests are not allowed." });
+      }
+      return nodeHTTPRequestHandler({
+        router: appRouter,
+        req,
+        res,
+        path: url.pathname.slice(TRPC_HTTP_PATH.length + 1),
+        maxBodySize: HTTP_MAX_BODY_BYTES,
+        createContext: ({ req: request }) => createContext({ req: request, transport: "http" }),
+      });
+    }
+    if (nextHandlers) return nextHandlers.handleRequest(req, res);
+    return sendJson(res, 404, { error: "Not found" });
+  }
+
+  const httpServer = createServer((req, res) => {
+    handleHttp(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, "request failed");
+      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES });
+  const trpcWs = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: ({ req }) => createContext({ req, transport: "ws" }),
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "websocket procedure failed");
+    },
+  });
+
+  httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const pathname = new URL(req.url ?? "/", "http://internal").pathname;
+    if (pathname === TRPC_WS_PATH) {
+      if (shuttingDown) return refuseUpgrade(socket, 503, "Service Unavailable");
+      if (!isOriginAllowed(req, env.allowedOrigins)) {
+        log.warn({ origin: req.headers.origin }, "websocket upgrade from a foreign origin refused");
+        return refuseUpgrade(socket, 403, "Forbidden");
+      }
+      wss.handleUpgrade(req, socket, head, (client) => wss.emit("connection", client, req));
+      return;
+    }
+    if (nextHandlers?.handleUpgrade && pathname.startsWith("/_next/")) {
+      void nextHandlers.handleUpgrade(req, socket, head);
+      return;
+    }
+    refuseUpgrade(socket, 404, "Not Found");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(env.PORT, env.HOST, () => resolve());
+  });
+  const address = httpServer.address();
+  const port = typeof address === "object" && address ? address.port : env.PORT;
+  const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
+  log.info({ url, database: embedded ? "embedded" : "postgresql", redis: Boolean(redis) }, "server listening");
+  if (wantDemo) printDemoUsers(url);
+
+  let closing: Promise<void> | undefined;
+  async function close() {
+    shuttingDown = true;
+    const stopAccepting = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // Clients reconnect (with backoff) to whichever instance is up.
+    trpcWs.broadcastReconnectNotification();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const client of wss.clients) client.close(1012, "Server restarting");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    httpServer.closeAllConnections();
+    await stopAccepting;
+    await nextHandlers?.close().catch((error: unknown) => log.warn({ err: error }, "closing Next.js failed"));
+    await database.close();
+    setDatabase(undefined);
+    await closeRedis();
+    await embedded?.stop();
+    log.info("server stopped");
+  }
+
+  return {
+    url,
+    port,
+    database,
+    embedded: Boolean(embedded),
+    httpServer,
+    wss,
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { SessionUser } from "~/features/auth/contracts";
+import { clientAddress } from "~/features/auth/request-origin";
+import { readSession, type RequestSession } from "~/server/auth-session";
+import { db, type Db } from "~/server/db/client";
+import { logger, type Logger } from "~/server/logger";
+
+// One context shape for HTTP requests and WebSocket connections. It only decodes
+// the cookie; loading the user is the authed middleware's job, so a bad cookie
+// never makes createContext throw (a throw there makes clients retry in a storm).
+
+export interface Context {
+  transport: "http" | "ws";
+  requestId: string;
+  session: RequestSession | null;
+  ip: string | null;
+  userAgent: string | null;
+  prisma: Db;
+  log: Logger;
+  /** The user loaded by the authed middleware; over WebSocket it is kept for the connection. */
+  userCache: { user?: SessionUser | null };
+}
+
+export async function createContext(opts: { req: IncomingMessage; transport: "http" | "ws" }): Promise<Context> {
+  const { req, transport } = opts;
+  const incomingId = req.headers["x-request-id"];
+  const requestId =
+    typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+  const session = await readSession(req);
+  return {
+    transport,
+    requestId,
+    session,
+    ip: clientAddress(req.headers, req.socket.remoteAddress),
+    userAgent: req.headers["user-agent"] ?? null,
+    prisma: db(),
+    log: logger.child({ requestId, transport, userId: session?.userId }),
+    userCache: {},
+  };
+}

@@ -1,0 +1,77 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError, z } from "zod";
+import { loadSessionUser } from "~/features/auth/auth.service";
+import type { PermissionKey } from "~/features/permissions/catalog";
+import { DomainError } from "~/server/errors";
+import type { Context } from "./context";
+
+// The only place procedures are built from. Routers import the base procedures
+// below; each is made of named middlewares.
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Field errors for forms; the message already says what is wrong.
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+        retryAfterMs: cause instanceof DomainError ? (cause.details?.retryAfterMs ?? null) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Domain errors from services become typed tRPC errors with the service's message. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+/** Unexpected errors are logged with the request id; the client sees a generic message. */
+const logErrors = t.middleware(async ({ ctx, path, type, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
+    ctx.log.error({ err: result.error.cause ?? result.error, path, type }, "procedure failed");
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(logErrors).use(domainErrors);
+
+/**
+ * Loads the signed-in user. Over WebSocket the context lives as long as the
+ * connection, so the user is loaded once and kept on it.
+ */
+const authed = t.middleware(async ({ ctx, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  if (ctx.userCache.user === undefined || ctx.transport === "http") {
+    ctx.userCache.user = await loadSessionUser(ctx.prisma, ctx.session.userId);
+  }
+  const user = ctx.userCache.user;
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
+  return next({ ctx: { ...ctx, session: ctx.session, user } });
+});
+
+export const authedProcedure = publicProcedure.use(authed);
+
+/** A signed-in user holding `permission` (through any of their roles). */
+export function permissionProcedure(permission: PermissionKey) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!ctx.user.permissions.includes(permission)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `You need the "${permission}" permission for this.` });
+    }
+    return next();
+  });
+}
