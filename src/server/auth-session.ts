@@ -11,7 +11,7 @@ export interface RequestSession {
 
 export function parseCookieHeader(header: string | undefined): Record<string, string> {
   const cookies: Record<string, string> = {};
-  for (const part of (header ?? "").split(";")) {
+  for (const part of (header ?? "").split(";").map((piece) => piece.trim())) {
     const separator = part.indexOf("=");
     if (separator <= 0) continue;
     const name = part.slice(0, separator).trim();

@@ -1,24 +1,43 @@
 import { Redis } from "ioredis";
 
-// One command connection per process when REDIS_URL is set (subscribers need
-// their own connections and create them from the URL).
+// One command connection per process when Redis is configured (subscribers need
+// connections of their own and create them from redisUrl()). server.ts decides
+// the URL at start; code bundled by Next reads the same process-wide instance.
 
-const globalForRedis = globalThis as unknown as { __chatlineRedis?: Redis | null };
+interface RedisState {
+  url: string | null;
+  client?: Redis | null;
+}
 
-export function getRedis(): Redis | null {
-  if (globalForRedis.__chatlineRedis === undefined) {
-    const url = process.env.REDIS_URL?.trim();
-    globalForRedis.__chatlineRedis = url
-      ? new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true })
-      : null;
-    // Connection errors are retried by ioredis and reported by /api/health.
-    globalForRedis.__chatlineRedis?.on("error", () => {});
-  }
+const globalForRedis = globalThis as unknown as { __chatlineRedis?: RedisState };
+
+function state(): RedisState {
+  globalForRedis.__chatlineRedis ??= { url: process.env.REDIS_URL?.trim() || null };
   return globalForRedis.__chatlineRedis;
 }
 
+/** Sets the Redis of this process (null: none, real-time stays in-process). */
+export function configureRedis(url: string | null): void {
+  globalForRedis.__chatlineRedis = { url };
+}
+
+export function redisUrl(): string | null {
+  return state().url;
+}
+
+export function getRedis(): Redis | null {
+  const current = state();
+  if (current.client === undefined) {
+    current.client = current.url ? new Redis(current.url, { maxRetriesPerRequest: 2 }) : null;
+    // Connection errors are retried by ioredis and reported by /api/health.
+    current.client?.on("error", () => {});
+  }
+  return current.client;
+}
+
 export async function closeRedis(): Promise<void> {
-  const redis = globalForRedis.__chatlineRedis;
-  globalForRedis.__chatlineRedis = undefined;
-  if (redis) await redis.quit().catch(() => redis.disconnect());
+  const current = state();
+  const client = current.client;
+  current.client = undefined;
+  if (client) await client.quit().catch(() => client.disconnect());
 }

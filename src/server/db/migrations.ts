@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import pg from "pg";
+import { withDatabase } from "./connection-string";
 
 // Migrations are applied by Prisma's schema engine compiled to Wasm, through the
 // same pg driver adapter the app uses: no native binary is downloaded, and the
@@ -59,12 +60,6 @@ class CatalogFriendlyPool extends pg.Pool {
     }
     return result as never;
   }
-}
-
-function withDatabase(connectionString: string, database: string): string {
-  const url = new URL(connectionString);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 /**

@@ -14,7 +14,7 @@ import { demoUsersWanted, ensureAdminFromEnv, ensureBaseData, seedDemoUsers } fr
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
-import { closeRedis, getRedis } from "~/server/redis";
+import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
 import { appRouter } from "~/server/trpc/root";
 import { TRPC_HTTP_PATH, TRPC_WS_PATH } from "~/trpc/shared";
@@ -130,6 +130,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })
     : null;
 
+  configureRedis(env.REDIS_URL ?? null);
   const redis = getRedis();
   let shuttingDown = false;
 
@@ -171,7 +172,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     createContext: ({ req }) => createContext({ req, transport: "ws" }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "websocket procedure failed");
+      if (error.code !== "INTERNAL_SERVER_ERROR") return;
+      // Without a path the fault is the socket's (an oversized or broken frame), not ours.
+      if (path) log.error({ err: error, path }, "websocket procedure failed");
+      else log.warn({ reason: error.message }, "websocket closed for a protocol error");
     },
   });
 

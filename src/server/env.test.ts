@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env";
+
+function errorOf(source: Record<string, string>): EnvError {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return error;
+    throw error;
+  }
+  throw new Error("expected parseEnv to fail");
+}
+
+describe("parseEnv", () => {
+  it("gives working defaults for a newcomer: embedded database, port 3000", () => {
+    const env = parseEnv({});
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.PORT).toBe(3000);
+    expect(env.APP_URL).toBe("http://localhost:3000");
+    expect(env.allowedOrigins).toEqual(["http://localhost:3000"]);
+    expect(env.DATA_DIR).toBe(".data");
+  });
+
+  it("names the variable when a value is bad", () => {
+    expect(errorOf({ PORT: "http" }).message).toMatch(/PORT/);
+    expect(errorOf({ DATABASE_URL: "mysql://x" }).message).toMatch(/DATABASE_URL: must be a postgres/);
+    expect(errorOf({ REDIS_URL: "localhost:6379" }).message).toMatch(/REDIS_URL/);
+    expect(errorOf({ ALLOWED_ORIGINS: "not a url" }).message).toMatch(/ALLOWED_ORIGINS/);
+    expect(errorOf({ NEXTAUTH_SECRET: "short" }).message).toMatch(/NEXTAUTH_SECRET: must be at least 32/);
+    expect(errorOf({ MESSAGING_MAX_MESSAGE_LENGTH: "50" }).message).toMatch(/MESSAGING_MAX_MESSAGE_LENGTH/);
+  });
+
+  it("requires a secret for a production database and paired credentials", () => {
+    expect(errorOf({ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }).message).toMatch(/NEXTAUTH_SECRET/);
+    expect(errorOf({ ADMIN_EMAIL: "a@b.co" }).message).toMatch(/ADMIN_EMAIL \/ ADMIN_PASSWORD/);
+    expect(errorOf({ GITHUB_ID: "x" }).message).toMatch(/GITHUB_ID/);
+  });
+
+  it("treats empty strings as unset, as .env files write them", () => {
+    const env = parseEnv({ DATABASE_URL: "", REDIS_URL: " ", NEXTAUTH_SECRET: "" });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it("allows the app's own origin plus the configured ones", () => {
+    const env = parseEnv({ APP_URL: "https://chat.example.com/", ALLOWED_ORIGINS: "https://admin.example.com, https://x.example.com/path" });
+    expect(env.APP_URL).toBe("https://chat.example.com");
+    expect(env.allowedOrigins).toEqual(["https://chat.example.com", "https://admin.example.com", "https://x.example.com"]);
+  });
+});

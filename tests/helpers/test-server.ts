@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { encode } from "next-auth/jwt";
+import { ROLES, type RoleName } from "~/features/permissions/catalog";
+import { startAppServer, type AppServer } from "~/server/http/app-server";
+import { parseEnv } from "~/server/env";
+import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
+import { createTestDatabase, type TestDatabase } from "./test-database";
+
+export const TEST_AUTH_SECRET = "test-secret-that-is-long-enough-for-next-auth-0123456789";
+export const TEST_APP_ORIGIN = "http://app.test";
+
+export interface TestServer {
+  server: AppServer;
+  database: TestDatabase;
+  baseUrl: string;
+  createUser(input?: { name?: string; email?: string; roles?: RoleName[] }): Promise<{ id: string; email: string; name: string }>;
+  sessionCookie(userId: string): Promise<string>;
+  client(options?: { userId?: string; origin?: string }): Promise<NodeTrpcClient>;
+  close(): Promise<void>;
+}
+
+let userCounter = 0;
+
+/**
+ * The real server (tRPC over HTTP and WebSocket, health, no Next.js pages) on a
+ * random port and this file's own database. Redis is used when REDIS_URL is set.
+ */
+export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-test-"));
+  const env = parseEnv({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    APP_URL: TEST_APP_ORIGIN,
+    DATABASE_URL: database.connectionString,
+    DATABASE_POOL_SIZE: "5",
+    REDIS_URL: process.env.REDIS_URL,
+    NEXTAUTH_SECRET: TEST_AUTH_SECRET,
+    DATA_DIR: dataDir,
+    SEED_DEMO_USERS: "false",
+    ...overrides,
+  });
+  const server = await startAppServer({ env, next: false, dev: false });
+  const clients: NodeTrpcClient[] = [];
+
+  const testServer: TestServer = {
+    server,
+    database,
+    baseUrl: server.url,
+    async createUser(input = {}) {
+      userCounter += 1;
+      const roles = await server.database.prisma.role.findMany({
+        where: { name: { in: input.roles ?? [ROLES.user] } },
+        select: { id: true },
+      });
+      return server.database.prisma.user.create({
+        data: {
+          name: input.name ?? `Test User ${userCounter}`,
+          email: input.email ?? `user${userCounter}-${Date.now()}@test.example`,
+          roles: { create: roles.map((role) => ({ roleId: role.id })) },
+        },
+        select: { id: true, email: true, name: true },
+      });
+    },
+    async sessionCookie(userId) {
+      const token = await encode({ token: { sub: userId }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
+      return `next-auth.session-token=${token}`;
+    },
+    async client(options = {}) {
+      const cookie = options.userId ? await testServer.sessionCookie(options.userId) : undefined;
+      const client = createNodeTrpcClient({ baseUrl: server.url, cookie, origin: options.origin });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await server.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return testServer;
+}
