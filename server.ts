@@ -1,3 +1,4 @@
+import nextEnv from "@next/env";
 import { startAppServer } from "~/server/http/app-server";
 import { env, EnvError } from "~/server/env";
 import { logger } from "~/server/logger";
@@ -8,6 +9,8 @@ import { logger } from "~/server/logger";
 process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 
 async function main() {
+  // .env, .env.local, .env.<mode> — the files Next.js itself reads, loaded the same way.
+  nextEnv.loadEnvConfig(process.cwd(), process.env.NODE_ENV !== "production");
   let config;
   try {
     config = env();

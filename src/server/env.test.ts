@@ -17,7 +17,7 @@ describe("parseEnv", () => {
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.PORT).toBe(3000);
     expect(env.APP_URL).toBe("http://localhost:3000");
-    expect(env.allowedOrigins).toEqual(["http://localhost:3000"]);
+    expect(env.allowedOrigins).toEqual(["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000"]);
     expect(env.DATA_DIR).toBe(".data");
   });
 

@@ -101,8 +101,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (problems.length > 0) throw new EnvError(problems);
 
-  const appUrl = (env.APP_URL ?? env.NEXTAUTH_URL ?? `http://localhost:${env.PORT || 3000}`).replace(/\/$/, "");
-  const allowedOrigins = [...new Set([new URL(appUrl).origin, ...env.ALLOWED_ORIGINS.map((o) => new URL(o).origin)])];
+  const configuredUrl = env.APP_URL ?? env.NEXTAUTH_URL;
+  const port = env.PORT || 3000;
+  const appUrl = (configuredUrl ?? `http://localhost:${port}`).replace(/\/$/, "");
+  // Unconfigured, the app is a local one: it answers on every loopback name.
+  const loopbackOrigins = configuredUrl ? [] : [`http://127.0.0.1:${port}`, `http://[::1]:${port}`];
+  const allowedOrigins = [
+    ...new Set([new URL(appUrl).origin, ...loopbackOrigins, ...env.ALLOWED_ORIGINS.map((o) => new URL(o).origin)]),
+  ];
   return { ...env, APP_URL: appUrl, allowedOrigins };
 }
 

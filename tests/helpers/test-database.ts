@@ -28,7 +28,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     kind: "postgresql",
     connectionString: withDatabase(adminUrl, name),
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    drop: async () => {
+      await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 
@@ -44,7 +46,9 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   return {
     kind: "postgresql",
     connectionString: withDatabase(adminUrl, name),
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    drop: async () => {
+      await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 

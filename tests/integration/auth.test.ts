@@ -25,11 +25,17 @@ beforeEach(async () => {
   }
 });
 
-async function errorOf(promise: Promise<unknown>) {
+interface ClientErrorShape {
+  message: string;
+  data: { code: string; zodError: { fieldErrors: Record<string, string[]> } | null };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
   try {
     await promise;
   } catch (error) {
-    return error as TRPCClientError<never> & { data: { code: string; zodError: { fieldErrors: Record<string, string[]> } | null } };
+    if (error instanceof TRPCClientError) return error as unknown as ClientErrorShape;
+    throw error;
   }
   throw new Error("expected the call to fail");
 }

@@ -19,4 +19,4 @@ export const onEventInput = z
     /** The id of the last durable event this client processed; the server replays what follows. */
     lastEventId: z.string().max(64).nullish(),
   })
-  .optional();
+  .nullish();

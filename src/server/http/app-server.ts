@@ -206,7 +206,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const port = typeof address === "object" && address ? address.port : env.PORT;
   const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
   log.info({ url, database: embedded ? "embedded" : "postgresql", redis: Boolean(redis) }, "server listening");
-  if (wantDemo) printDemoUsers(url);
+  if (wantDemo) printDemoUsers(env.APP_URL);
 
   let closing: Promise<void> | undefined;
   async function close() {

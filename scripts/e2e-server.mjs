@@ -1,0 +1,85 @@
+// Starts the production build the way a newcomer would (embedded database, demo
+// users) in a throwaway data directory, for Playwright's webServer. Builds first
+// unless E2E_SKIP_BUILD=1.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+const port = process.env.PORT ?? process.env.E2E_PORT ?? "3100";
+const appUrl = process.env.APP_URL ?? `http://localhost:${port}`;
+
+/** The child being waited on (build or server), so a signal reaches it. */
+let runningChild = null;
+let stopRequested = false;
+
+function forwardSignal(signal) {
+  stopRequested = true;
+  runningChild?.kill(signal);
+}
+process.on("SIGTERM", () => forwardSignal("SIGTERM"));
+process.on("SIGINT", () => forwardSignal("SIGINT"));
+
+/** Resolves with the exit code; a child ended by a signal reports 128 + its number. */
+function run(command, args, options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: "inherit", ...options });
+    runningChild = child;
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      runningChild = null;
+      resolve(code ?? 128 + (os.constants.signals[signal] ?? 0));
+    });
+  });
+}
+
+async function main() {
+  if (process.env.E2E_SKIP_BUILD !== "1") {
+    const buildCode = await run("npm", ["run", "build"], { env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+    if (buildCode !== 0 || stopRequested) return buildCode || 1;
+  }
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "chatline-e2e-"));
+  const serverEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: port,
+    HOST: "127.0.0.1",
+    // next-auth and the server's Origin check both compare against the origin the browser uses.
+    APP_URL: appUrl,
+    NEXTAUTH_URL: appUrl,
+    DATA_DIR: dataDir,
+    NEXT_TELEMETRY_DISABLED: "1",
+    LOG_LEVEL: "warn",
+  };
+  // A developer's shell may point at real services or change first-start behaviour;
+  // the e2e run exercises the embedded default with its demo users.
+  for (const name of [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SEED_DEMO_USERS",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "GITHUB_ID",
+    "GITHUB_SECRET",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+  ]) {
+    delete serverEnv[name];
+  }
+
+  try {
+    if (stopRequested) return 0;
+    return await run(process.execPath, ["dist/server.js"], { env: serverEnv });
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
