@@ -70,8 +70,7 @@ export async function firstEventsReply(page: Page): Promise<TrpcSocketReply> {
   const subscribeMessage = {
     id: EVENTS_SUBSCRIPTION_ID,
     method: "subscription",
-    // What wsLink sends for a procedure called without input: superjson's encoding
-    // of undefined. A bare `{ json: null }` would be null, which the optional input rejects.
+    // What wsLink sends for a procedure called without input: superjson's encoding of undefined.
     params: { path: "events.onEvent", input: { json: null, meta: { values: ["undefined"], v: 1 } } },
   };
   return page.evaluate(
