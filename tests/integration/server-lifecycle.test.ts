@@ -60,6 +60,12 @@ describe("health and shutdown", () => {
       expect(body).toMatchObject({ status: "ok", database: { status: "up", kind: "postgresql" } });
       if (process.env.REDIS_URL) expect(body.redis).toMatchObject({ status: "up" });
       else expect(body.redis).toBeUndefined();
+      // Every response carries the request id its log lines carry; a caller's own id is kept.
+      expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      const traced = await fetch(`${t.baseUrl}/api/health`, { headers: { "x-request-id": "edge-42" } });
+      expect(traced.headers.get("x-request-id")).toBe("edge-42");
+      const odd = await fetch(`${t.baseUrl}/api/health`, { headers: { "x-request-id": "not a token; <script>" } });
+      expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await t.close();
     }

@@ -19,6 +19,7 @@ import { createContext } from "~/server/trpc/context";
 import { appRouter } from "~/server/trpc/root";
 import { TRPC_HTTP_PATH, TRPC_WS_PATH } from "~/trpc/shared";
 import { isOriginAllowed } from "./origin";
+import { ensureRequestId } from "./request-id";
 
 // One HTTP server for everything: tRPC over HTTP, tRPC subscriptions over
 // WebSocket, the health check, and Next.js for pages and next-auth. One upgrade
@@ -158,8 +159,17 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   }
 
   const httpServer = createServer((req, res) => {
+    const requestId = ensureRequestId(req);
+    res.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    res.once("finish", () => {
+      log.debug(
+        { requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      );
+    });
     handleHttp(req, res).catch((error: unknown) => {
-      log.error({ err: error, url: req.url }, "request failed");
+      log.error({ err: error, requestId, url: req.url }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
       else res.destroy();
     });

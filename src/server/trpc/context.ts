@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { SessionUser } from "~/features/auth/contracts";
 import { clientAddress } from "~/features/auth/request-origin";
 import { readSession, type RequestSession } from "~/server/auth-session";
 import { db, type Db } from "~/server/db/client";
+import { ensureRequestId } from "~/server/http/request-id";
 import { logger, type Logger } from "~/server/logger";
 
 // One context shape for HTTP requests and WebSocket connections. It only decodes
@@ -24,9 +24,7 @@ export interface Context {
 
 export async function createContext(opts: { req: IncomingMessage; transport: "http" | "ws" }): Promise<Context> {
   const { req, transport } = opts;
-  const incomingId = req.headers["x-request-id"];
-  const requestId =
-    typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+  const requestId = ensureRequestId(req);
   const session = await readSession(req);
   return {
     transport,
