@@ -21,11 +21,15 @@ async function main() {
     }
     throw error;
   }
+  logger.level = config.LOG_LEVEL;
   const server = await startAppServer({ env: config, next: true, dev: config.NODE_ENV !== "production" });
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) return;
+    if (signalled) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
     signalled = true;
     logger.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {

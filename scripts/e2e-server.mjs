@@ -51,13 +51,14 @@ async function main() {
     DATA_DIR: dataDir,
     NEXT_TELEMETRY_DISABLED: "1",
     LOG_LEVEL: "warn",
+    // Production mode creates demo users only when asked: the e2e signs in as one.
+    SEED_DEMO_USERS: "true",
   };
   // A developer's shell may point at real services or change first-start behaviour;
   // the e2e run exercises the embedded default with its demo users.
   for (const name of [
     "DATABASE_URL",
     "REDIS_URL",
-    "SEED_DEMO_USERS",
     "ADMIN_EMAIL",
     "ADMIN_PASSWORD",
     "GITHUB_ID",

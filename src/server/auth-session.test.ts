@@ -28,7 +28,8 @@ describe("readSession", () => {
   it("decodes a next-auth session cookie without any HTTP call", async () => {
     const token = await encode({ token: { sub: "7c4d1f0e-0000-4000-8000-000000000001" }, secret: SECRET });
     const session = await readSession({ headers: { cookie: `other=1; next-auth.session-token=${token}` } });
-    expect(session).toEqual({ userId: "7c4d1f0e-0000-4000-8000-000000000001" });
+    expect(session?.userId).toBe("7c4d1f0e-0000-4000-8000-000000000001");
+    expect(session?.expiresAt?.getTime()).toBeGreaterThan(Date.now());
   });
 
   it("returns no session, never throws, for missing, forged or foreign cookies", async () => {

@@ -7,6 +7,8 @@ import { getToken } from "next-auth/jwt";
 
 export interface RequestSession {
   userId: string;
+  /** When the cookie's token expires; a WebSocket outliving it is refused from then on. */
+  expiresAt: Date | null;
 }
 
 export function parseCookieHeader(header: string | undefined): Record<string, string> {
@@ -36,7 +38,8 @@ export async function readSession(req: Pick<IncomingMessage, "headers">): Promis
       secret,
       secureCookie: (process.env.NEXTAUTH_URL ?? "").startsWith("https://"),
     });
-    return typeof token?.sub === "string" ? { userId: token.sub } : null;
+    if (typeof token?.sub !== "string") return null;
+    return { userId: token.sub, expiresAt: typeof token.exp === "number" ? new Date(token.exp * 1000) : null };
   } catch {
     return null;
   }

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** The app's public origin; the default follows PORT. */
   APP_URL: optionalNonEmpty.pipe(z.url().optional()),
+  /** How many reverse proxies we run in front of the app (they append to X-Forwarded-For). */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Extra origins allowed to open the WebSocket and post to /api/trpc (comma-separated). */
   ALLOWED_ORIGINS: commaList.pipe(z.array(z.url("each entry must be an origin such as https://chat.example.com"))),
   /** Unset: embedded PGlite under DATA_DIR. */

@@ -5,7 +5,8 @@ import pino from "pino";
 
 function createLogger() {
   const level = process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info");
-  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== "production" && process.env.LOG_FORMAT !== "json";
+  // JSON lines everywhere but at a developer's terminal.
+  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== "production";
   return pino({
     level,
     base: { pid: process.pid },

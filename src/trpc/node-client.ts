@@ -13,6 +13,8 @@ export interface NodeClientOptions {
   cookie?: string;
   /** Sent as Origin on the upgrade and on HTTP requests, as a browser would. */
   origin?: string;
+  /** Any other headers for the upgrade and HTTP requests (X-Forwarded-For behind a proxy, ...). */
+  headers?: Record<string, string>;
   retryDelayMs?: (attempt: number) => number;
 }
 
@@ -23,7 +25,7 @@ export interface NodeTrpcClient {
 }
 
 export function createNodeTrpcClient(options: NodeClientOptions): NodeTrpcClient {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.cookie) headers.cookie = options.cookie;
   if (options.origin) headers.origin = options.origin;
   const wsUrl = `${options.baseUrl.replace(/^http/, "ws")}${TRPC_WS_PATH}`;

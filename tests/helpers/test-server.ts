@@ -17,11 +17,23 @@ export interface TestServer {
   baseUrl: string;
   createUser(input?: { name?: string; email?: string; roles?: RoleName[] }): Promise<{ id: string; email: string; name: string }>;
   sessionCookie(userId: string): Promise<string>;
-  client(options?: { userId?: string; origin?: string }): Promise<NodeTrpcClient>;
+  /** A client of its own address (X-Forwarded-For through the one trusted proxy hop), so per-address limits never collide. */
+  client(options?: { userId?: string; origin?: string; address?: string }): Promise<NodeTrpcClient>;
   close(): Promise<void>;
 }
 
 let userCounter = 0;
+
+/** An address from the IPv6 documentation range, unique enough per test run. */
+export function randomTestAddress(): string {
+  const group = () => Math.floor(Math.random() * 0x10000).toString(16);
+  return `2001:db8:${group()}:${group()}::${group()}`;
+}
+
+/** An email no earlier run used, for limits kept in a shared Redis. */
+export function uniqueEmail(label: string): string {
+  return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+}
 
 /**
  * The real server (tRPC over HTTP and WebSocket, health, no Next.js pages) on a
@@ -36,11 +48,14 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     PORT: "0",
     APP_URL: TEST_APP_ORIGIN,
     DATABASE_URL: database.connectionString,
-    DATABASE_POOL_SIZE: "5",
+    // PGlite serves all connections on one session: one pooled connection, as the app uses it.
+    DATABASE_POOL_SIZE: database.kind === "pglite" ? "1" : "5",
     REDIS_URL: process.env.REDIS_URL,
     NEXTAUTH_SECRET: TEST_AUTH_SECRET,
     DATA_DIR: dataDir,
     SEED_DEMO_USERS: "false",
+    // Tests play the proxy: each client says which address it comes from.
+    TRUST_PROXY_HOPS: "1",
     ...overrides,
   });
   const server = await startAppServer({ env, next: false, dev: false });
@@ -71,7 +86,12 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     },
     async client(options = {}) {
       const cookie = options.userId ? await testServer.sessionCookie(options.userId) : undefined;
-      const client = createNodeTrpcClient({ baseUrl: server.url, cookie, origin: options.origin });
+      const client = createNodeTrpcClient({
+        baseUrl: server.url,
+        cookie,
+        origin: options.origin,
+        headers: { "x-forwarded-for": options.address ?? randomTestAddress() },
+      });
       clients.push(client);
       return client;
     },

@@ -1,10 +1,18 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  resetAuthRateLimits,
+  SIGN_IN_ATTEMPTS_PER_ACCOUNT,
+  SIGN_UPS_PER_ADDRESS,
+  takeSignUpAttempt,
+} from "~/features/auth/auth-rate-limits";
 import { verifyCredentials } from "~/features/auth/auth.service";
-import { INVALID_CREDENTIALS_MESSAGE, SIGN_IN_THROTTLED_MESSAGE } from "~/features/auth/contracts";
-import { resetSignInThrottle } from "~/features/auth/sign-in-throttle";
+import { INVALID_CREDENTIALS_MESSAGE, SIGN_IN_THROTTLED_MESSAGE, SIGN_UP_THROTTLED_MESSAGE } from "~/features/auth/contracts";
 import { DomainError } from "~/server/errors";
-import { startTestServer, type TestServer } from "../helpers/test-server";
+import { randomTestAddress, startTestServer, uniqueEmail, type TestServer } from "../helpers/test-server";
+
+// Emails and addresses are unique per run: with REDIS_URL the limits live in a
+// Redis shared with other runs.
 
 let t: TestServer;
 
@@ -14,20 +22,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-beforeEach(async () => {
-  resetSignInThrottle();
-  // The Redis store outlives a test; start each case with no recorded failures.
-  const { getRedis } = await import("~/server/redis");
-  const redis = getRedis();
-  if (redis) {
-    const keys = await redis.keys("signin-fail-*");
-    if (keys.length > 0) await redis.del(...keys);
-  }
+beforeEach(() => {
+  resetAuthRateLimits();
 });
 
 interface ClientErrorShape {
   message: string;
-  data: { code: string; zodError: { fieldErrors: Record<string, string[]> } | null };
+  data: { code: string; zodError: { fieldErrors: Record<string, string[]> } | null; retryAfterMs: number | null };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
@@ -40,36 +41,49 @@ async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
   throw new Error("expected the call to fail");
 }
 
-const origin = { ip: "203.0.113.9", userAgent: "vitest" };
+async function domainFailureOf(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+const origin = () => ({ ip: randomTestAddress(), userAgent: "vitest" });
 
 describe("auth.signUp over HTTP", () => {
   it("creates the account; the first one on an installation with no Super Admin becomes one", async () => {
+    const prisma = t.server.database.prisma;
+    await prisma.userRole.deleteMany({ where: { role: { name: "Super Admin" } } });
     const { api } = await t.client();
-    const first = await api.auth.signUp.mutate({ email: " First@Example.com ", name: "First", password: "a good password" });
-    const second = await api.auth.signUp.mutate({ email: "second@example.com", name: "Second", password: "a good password" });
-    expect(first).toMatchObject({ email: "first@example.com", name: "First" });
+    const firstEmail = uniqueEmail("First");
+    const first = await api.auth.signUp.mutate({ email: ` ${firstEmail.toUpperCase()} `, name: "First", password: "a good password" });
+    const second = await api.auth.signUp.mutate({ email: uniqueEmail("second"), name: "Second", password: "a good password" });
+    expect(first).toMatchObject({ email: firstEmail.toLowerCase(), name: "First" });
 
     const rolesOf = async (id: string) =>
-      (await t.server.database.prisma.userRole.findMany({ where: { userId: id }, select: { role: { select: { name: true } } } }))
+      (await prisma.userRole.findMany({ where: { userId: id }, select: { role: { select: { name: true } } } }))
         .map(({ role }) => role.name)
         .sort();
     expect(await rolesOf(first.id)).toEqual(["Super Admin", "User"]);
     expect(await rolesOf(second.id)).toEqual(["User"]);
 
-    const stored = await t.server.database.prisma.user.findUniqueOrThrow({ where: { id: first.id } });
+    const stored = await prisma.user.findUniqueOrThrow({ where: { id: first.id } });
     expect(stored.passwordHash).toMatch(/^scrypt\$/);
     expect(stored.passwordHash).not.toContain("a good password");
-    const audit = await t.server.database.prisma.auditLog.findMany({ where: { action: "auth.signed_up", actorId: first.id } });
+    const audit = await prisma.auditLog.findMany({ where: { action: "auth.signed_up", actorId: first.id } });
     expect(audit).toHaveLength(1);
   });
 
   it("refuses a taken email with CONFLICT and keeps the original account", async () => {
     const { api } = await t.client();
-    await api.auth.signUp.mutate({ email: "taken@example.com", name: "Original", password: "a good password" });
-    const error = await errorOf(api.auth.signUp.mutate({ email: "TAKEN@example.com", name: "Impostor", password: "another password" }));
+    const email = uniqueEmail("taken");
+    await api.auth.signUp.mutate({ email, name: "Original", password: "a good password" });
+    const error = await errorOf(api.auth.signUp.mutate({ email: email.toUpperCase(), name: "Impostor", password: "another password" }));
     expect(error.data.code).toBe("CONFLICT");
     expect(error.message).toBe("An account with this email already exists. Sign in instead.");
-    const user = await t.server.database.prisma.user.findUniqueOrThrow({ where: { email: "taken@example.com" } });
+    const user = await t.server.database.prisma.user.findUniqueOrThrow({ where: { email } });
     expect(user.name).toBe("Original");
   });
 
@@ -84,82 +98,135 @@ describe("auth.signUp over HTTP", () => {
     });
   });
 
-  it("lets a signed-in user read themselves, and nobody else", async () => {
+  it("limits sign-ups per address, with when to retry", async () => {
+    const address = randomTestAddress();
+    for (let i = 0; i < SIGN_UPS_PER_ADDRESS; i++) expect(await takeSignUpAttempt(address)).toBe(0);
+    const { api } = await t.client({ address });
+    const email = uniqueEmail("limited");
+    const error = await errorOf(api.auth.signUp.mutate({ email, name: "Limited", password: "a good password" }));
+    expect(error.data.code).toBe("TOO_MANY_REQUESTS");
+    expect(error.message).toBe(SIGN_UP_THROTTLED_MESSAGE);
+    expect(error.data.retryAfterMs).toBeGreaterThan(0);
+    expect(await t.server.database.prisma.user.count({ where: { email } })).toBe(0);
+    // Another address is not affected.
+    const other = await t.client();
+    await expect(other.api.auth.signUp.mutate({ email, name: "Elsewhere", password: "a good password" })).resolves.toMatchObject({ email });
+  });
+
+  it("lets a signed-in user read themselves, refuses anonymous and disabled ones", async () => {
     const created = await t.createUser({ name: "Reader" });
     const signedIn = await t.client({ userId: created.id });
     expect(await signedIn.api.auth.me.query()).toMatchObject({ id: created.id, name: "Reader", roles: ["User"], permissions: ["messaging:access"] });
     const anonymous = await t.client();
     expect((await errorOf(anonymous.api.auth.me.query())).data.code).toBe("UNAUTHORIZED");
+    await t.server.database.prisma.user.update({ where: { id: created.id }, data: { disabledAt: new Date() } });
+    expect((await errorOf(signedIn.api.auth.me.query())).data.code).toBe("UNAUTHORIZED");
   });
 
-  it("refuses a cross-site POST to a mutation", async () => {
-    const response = await fetch(`${t.baseUrl}/api/trpc/auth.signUp`, {
+  it("refuses a cross-site POST to a mutation, and mutations over GET", async () => {
+    const email = uniqueEmail("csrf");
+    const body = JSON.stringify({ json: { email, name: "X", password: "a good password" } });
+    const crossSite = await fetch(`${t.baseUrl}/api/trpc/auth.signUp`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: "https://evil.example" },
-      body: JSON.stringify({ json: { email: "csrf@example.com", name: "X", password: "a good password" } }),
+      body,
     });
-    expect(response.status).toBe(403);
-    expect(await t.server.database.prisma.user.count({ where: { email: "csrf@example.com" } })).toBe(0);
+    expect(crossSite.status).toBe(403);
+    const overGet = await fetch(`${t.baseUrl}/api/trpc/auth.signUp?input=${encodeURIComponent(body)}`);
+    expect(overGet.status).toBe(405);
+    expect(await t.server.database.prisma.user.count({ where: { email } })).toBe(0);
   });
 });
 
 describe("verifyCredentials (next-auth's credentials provider)", () => {
-  async function signUpUser(email: string) {
+  async function signUpUser(label: string): Promise<string> {
     const { api } = await t.client();
+    const email = uniqueEmail(label);
     await api.auth.signUp.mutate({ email, name: "Sign In", password: "right password" });
-  }
-
-  async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
-    const error = await promise.then(
-      () => null,
-      (caught: unknown) => caught,
-    );
-    if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-    return error;
+    return email;
   }
 
   it("accepts the right password", async () => {
-    await signUpUser("right@example.com");
-    const user = await verifyCredentials(t.server.database.prisma, { email: "right@example.com", password: "right password" }, origin);
-    expect(user.email).toBe("right@example.com");
+    const email = await signUpUser("right");
+    const user = await verifyCredentials(t.server.database.prisma, { email, password: "right password" }, origin());
+    expect(user.email).toBe(email);
   });
 
   it("gives the same answer for an unknown email and a wrong password, and audits both", async () => {
-    await signUpUser("known@example.com");
+    const email = await signUpUser("known");
+    const unknownEmail = uniqueEmail("nobody");
     const prisma = t.server.database.prisma;
-    const wrong = await failureOf(verifyCredentials(prisma, { email: "known@example.com", password: "wrong" }, origin));
-    const unknown = await failureOf(verifyCredentials(prisma, { email: "nobody@example.com", password: "wrong" }, origin));
+    const from = origin();
+    const wrong = await domainFailureOf(verifyCredentials(prisma, { email, password: "wrong" }, from));
+    const unknown = await domainFailureOf(verifyCredentials(prisma, { email: unknownEmail, password: "wrong" }, from));
     expect([wrong.code, wrong.message]).toEqual(["UNAUTHORIZED", INVALID_CREDENTIALS_MESSAGE]);
     expect([unknown.code, unknown.message]).toEqual([wrong.code, wrong.message]);
-    const audit = await prisma.auditLog.findMany({
-      where: { action: "auth.sign_in_failed", ip: origin.ip },
-      select: { metadata: true, userAgent: true },
-    });
-    expect(audit.map((row) => (row.metadata as { email: string }).email).sort()).toEqual(["known@example.com", "nobody@example.com"]);
+    const audit = await prisma.auditLog.findMany({ where: { action: "auth.sign_in_failed", ip: from.ip }, select: { metadata: true } });
+    expect(audit.map((row) => (row.metadata as { email: string }).email).sort()).toEqual([email, unknownEmail].sort());
   });
 
   it("throttles an account after 10 failures, even with the right password", async () => {
-    await signUpUser("victim@example.com");
+    const email = await signUpUser("victim");
     const prisma = t.server.database.prisma;
-    for (let attempt = 0; attempt < 10; attempt++) {
-      await failureOf(verifyCredentials(prisma, { email: "victim@example.com", password: `guess ${attempt}` }, origin));
+    for (let attempt = 0; attempt < SIGN_IN_ATTEMPTS_PER_ACCOUNT; attempt++) {
+      await domainFailureOf(verifyCredentials(prisma, { email, password: `guess ${attempt}` }, origin()));
     }
-    const throttled = await failureOf(verifyCredentials(prisma, { email: "victim@example.com", password: "right password" }, origin));
+    const throttled = await domainFailureOf(verifyCredentials(prisma, { email, password: "right password" }, origin()));
     expect(throttled.code).toBe("TOO_MANY_REQUESTS");
     expect(throttled.message).toBe(SIGN_IN_THROTTLED_MESSAGE);
     expect(throttled.details?.retryAfterMs).toBeGreaterThan(60_000);
-    // Another account from another address is not affected.
-    await signUpUser("bystander@example.com");
-    await expect(
-      verifyCredentials(prisma, { email: "bystander@example.com", password: "right password" }, { ...origin, ip: "198.51.100.1" }),
-    ).resolves.toMatchObject({ email: "bystander@example.com" });
+    const bystander = await signUpUser("bystander");
+    await expect(verifyCredentials(prisma, { email: bystander, password: "right password" }, origin())).resolves.toMatchObject({ email: bystander });
+  });
+
+  it("does not let parallel guesses slip past the limit", async () => {
+    const email = await signUpUser("parallel");
+    const prisma = t.server.database.prisma;
+    const results = await Promise.all(
+      Array.from({ length: 3 * SIGN_IN_ATTEMPTS_PER_ACCOUNT }, (_, i) =>
+        domainFailureOf(verifyCredentials(prisma, { email, password: `guess ${i}` }, origin())),
+      ),
+    );
+    const checked = results.filter((error) => error.code === "UNAUTHORIZED");
+    expect(checked).toHaveLength(SIGN_IN_ATTEMPTS_PER_ACCOUNT);
+    expect(results.filter((error) => error.code === "TOO_MANY_REQUESTS")).toHaveLength(2 * SIGN_IN_ATTEMPTS_PER_ACCOUNT);
+  });
+
+  it("a success gives the account its attempts back", async () => {
+    const email = await signUpUser("forgetful");
+    const prisma = t.server.database.prisma;
+    for (let round = 0; round < 2; round++) {
+      for (let attempt = 0; attempt < SIGN_IN_ATTEMPTS_PER_ACCOUNT - 1; attempt++) {
+        await domainFailureOf(verifyCredentials(prisma, { email, password: "typo" }, origin()));
+      }
+      await expect(verifyCredentials(prisma, { email, password: "right password" }, origin())).resolves.toMatchObject({ email });
+    }
   });
 
   it("refuses a disabled account with the same answer", async () => {
-    await signUpUser("disabled@example.com");
+    const email = await signUpUser("disabled");
     const prisma = t.server.database.prisma;
-    await prisma.user.update({ where: { email: "disabled@example.com" }, data: { disabledAt: new Date() } });
-    const error = await failureOf(verifyCredentials(prisma, { email: "disabled@example.com", password: "right password" }, origin));
+    await prisma.user.update({ where: { email }, data: { disabledAt: new Date() } });
+    const error = await domainFailureOf(verifyCredentials(prisma, { email, password: "right password" }, origin()));
     expect(error.message).toBe(INVALID_CREDENTIALS_MESSAGE);
+  });
+});
+
+describe("the caller's address", () => {
+  it("ignores a client's X-Forwarded-For when no proxy is trusted", async () => {
+    const direct = await startTestServer({ TRUST_PROXY_HOPS: "0" });
+    try {
+      const email = uniqueEmail("spoofer");
+      const response = await fetch(`${direct.baseUrl}/api/trpc/auth.signUp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": "6.6.6.6" },
+        body: JSON.stringify({ json: { email, name: "Spoofer", password: "a good password" } }),
+      });
+      expect(response.status).toBe(200);
+      const audit = await direct.server.database.prisma.auditLog.findFirstOrThrow({ where: { action: "auth.signed_up", actor: { email } } });
+      expect(audit.ip).toBe("127.0.0.1");
+    } finally {
+      await direct.close();
+    }
   });
 });

@@ -39,6 +39,27 @@ describe("the embedded default", () => {
     await second.close();
   });
 
+  it("refuses a second start on the same data folder, and releases it after a failed start", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-double-"));
+    dirs.push(dataDir);
+    const envFor = (port: string) =>
+      parseEnv({ NODE_ENV: "test", HOST: "127.0.0.1", PORT: port, DATA_DIR: dataDir, NEXTAUTH_SECRET: TEST_AUTH_SECRET });
+    const running = await startAppServer({ env: envFor("0"), next: false, dev: false });
+    await expect(startAppServer({ env: envFor("0"), next: false, dev: false })).rejects.toThrow(/in use by process/);
+    await running.close();
+
+    // A start that fails late, on a port someone else holds, must leave the folder free again.
+    const { createServer } = await import("node:net");
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const takenPort = String((squatter.address() as { port: number }).port);
+    await expect(startAppServer({ env: envFor(takenPort), next: false, dev: false })).rejects.toThrow(/EADDRINUSE/);
+    squatter.close();
+    const again = await startAppServer({ env: envFor("0"), next: false, dev: false });
+    expect(await again.database.prisma.role.count()).toBe(3);
+    await again.close();
+  });
+
   it("refuses a second process on the same data folder", async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-locked-"));
     dirs.push(dataDir);

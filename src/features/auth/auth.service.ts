@@ -6,13 +6,14 @@ import { DomainError } from "~/server/errors";
 import {
   INVALID_CREDENTIALS_MESSAGE,
   SIGN_IN_THROTTLED_MESSAGE,
+  SIGN_UP_THROTTLED_MESSAGE,
   type SessionUser,
   type SignInInput,
   type SignUpInput,
   type SignUpOutput,
 } from "./contracts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "./password";
-import { clearSignInFailures, recordSignInFailure, signInRetryAfterMs } from "./sign-in-throttle";
+import { refundSignInAttempt, takeSignInAttempt, takeSignUpAttempt } from "./auth-rate-limits";
 
 export interface RequestOrigin {
   ip: string | null;
@@ -33,6 +34,10 @@ async function grantRoles(tx: Prisma.TransactionClient, userId: string, roles: R
  * sign up becomes one.
  */
 export async function signUp(prisma: Db, input: SignUpInput, origin: RequestOrigin): Promise<SignUpOutput> {
+  const retryAfterMs = await takeSignUpAttempt(origin.ip);
+  if (retryAfterMs > 0) {
+    throw new DomainError("TOO_MANY_REQUESTS", SIGN_UP_THROTTLED_MESSAGE, { retryAfterMs });
+  }
   const passwordHash = await hashPassword(input.password);
   try {
     const user = await prisma.$transaction(async (tx) => {
@@ -57,14 +62,14 @@ export async function signUp(prisma: Db, input: SignUpInput, origin: RequestOrig
 
 /**
  * Checks an email and password. Every failure gets the same answer and takes
- * about the same time; repeated failures are throttled per account and address.
+ * about the same time; attempts are limited per account and address.
  */
 export async function verifyCredentials(
   prisma: Db,
   input: SignInInput,
   origin: RequestOrigin,
 ): Promise<{ id: string; email: string; name: string; image: string | null }> {
-  const retryAfterMs = await signInRetryAfterMs(input.email, origin.ip);
+  const retryAfterMs = await takeSignInAttempt(input.email, origin.ip);
   if (retryAfterMs > 0) {
     await recordAudit(prisma, {
       action: "auth.sign_in_throttled",
@@ -81,7 +86,6 @@ export async function verifyCredentials(
     ? await verifyPassword(input.password, user.passwordHash)
     : await verifyAgainstDummy(input.password);
   if (!user || !valid || user.disabledAt) {
-    await recordSignInFailure(input.email, origin.ip);
     await recordAudit(prisma, {
       actorId: null,
       action: "auth.sign_in_failed",
@@ -92,14 +96,25 @@ export async function verifyCredentials(
     });
     throw new DomainError("UNAUTHORIZED", INVALID_CREDENTIALS_MESSAGE);
   }
-  await clearSignInFailures(input.email);
+  await refundSignInAttempt(input.email, origin.ip);
   return { id: user.id, email: user.email, name: user.name, image: user.image };
 }
 
-/** Finds or creates the account for an OAuth identity; an existing email is linked. */
+/**
+ * Finds or creates the account for an OAuth identity. An existing account with the
+ * same email is linked only when the provider vouches that the email is verified;
+ * otherwise anyone who registered that address at the provider could take it over.
+ */
 export async function upsertOAuthUser(
   prisma: Db,
-  identity: { provider: string; providerAccountId: string; email: string; name: string; image: string | null },
+  identity: {
+    provider: string;
+    providerAccountId: string;
+    email: string;
+    emailVerified: boolean;
+    name: string;
+    image: string | null;
+  },
 ): Promise<{ id: string }> {
   const linked = await prisma.account.findUnique({
     where: { provider_providerAccountId: { provider: identity.provider, providerAccountId: identity.providerAccountId } },
@@ -109,6 +124,12 @@ export async function upsertOAuthUser(
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`;
     let user = await tx.user.findUnique({ where: { email: identity.email }, select: { id: true } });
+    if (user && !identity.emailVerified) {
+      throw new DomainError(
+        "CONFLICT",
+        "An account with this email already exists. Sign in with your password to use it.",
+      );
+    }
     if (!user) {
       user = await tx.user.create({
         data: { email: identity.email, name: identity.name, image: identity.image },

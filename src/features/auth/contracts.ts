@@ -57,3 +57,5 @@ export type SessionUser = z.infer<typeof sessionUserSchema>;
 /** The one message for every failed sign-in, so nobody can probe which emails exist. */
 export const INVALID_CREDENTIALS_MESSAGE = "Wrong email or password.";
 export const SIGN_IN_THROTTLED_MESSAGE = "Too many failed attempts. Wait a few minutes and try again.";
+export const SIGN_IN_UNAVAILABLE_MESSAGE = "Signing in is not possible right now. Try again in a minute.";
+export const SIGN_UP_THROTTLED_MESSAGE = "Too many accounts were created from your network. Try again later.";

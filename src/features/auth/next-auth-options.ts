@@ -5,7 +5,8 @@ import GoogleProvider from "next-auth/providers/google";
 import { db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
 import { loadSessionUser, upsertOAuthUser, verifyCredentials } from "./auth.service";
-import { INVALID_CREDENTIALS_MESSAGE, signInInput, type SessionUser } from "./contracts";
+import { logger } from "~/server/logger";
+import { INVALID_CREDENTIALS_MESSAGE, SIGN_IN_UNAVAILABLE_MESSAGE, signInInput, type SessionUser } from "./contracts";
 import { clientAddress } from "./request-origin";
 
 declare module "next-auth" {
@@ -48,14 +49,16 @@ export const authOptions: NextAuthOptions = {
         const headers = (req?.headers ?? {}) as Record<string, string | string[] | undefined>;
         try {
           const user = await verifyCredentials(db(), parsed.data, {
-            ip: clientAddress(headers, null),
+            ip: clientAddress(headers),
             userAgent: typeof headers["user-agent"] === "string" ? headers["user-agent"] : null,
           });
           return { id: user.id, email: user.email, name: user.name, image: user.image };
         } catch (error) {
-          // next-auth passes a thrown message to the client as `error`.
+          // next-auth hands a thrown message to the browser as `error`: only our own
+          // messages may go there, never a driver's.
           if (error instanceof DomainError) throw new Error(error.message);
-          throw error;
+          logger.error({ err: error }, "sign-in failed unexpectedly");
+          throw new Error(SIGN_IN_UNAVAILABLE_MESSAGE);
         }
       },
     }),
@@ -70,6 +73,8 @@ export const authOptions: NextAuthOptions = {
           provider: account.provider,
           providerAccountId: account.providerAccountId,
           email,
+          // Google states it; GitHub's profile does not, so it never links to an existing account.
+          emailVerified: (profile as { email_verified?: unknown } | undefined)?.email_verified === true,
           name: user?.name ?? profile?.name ?? email,
           image: user?.image ?? null,
         });

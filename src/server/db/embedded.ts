@@ -32,7 +32,8 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, "chatline.lock");
   const existing = await readFile(lockPath, "utf8").catch(() => undefined);
   const ownerPid = Number(existing);
-  if (existing && ownerPid !== process.pid && isProcessAlive(ownerPid)) {
+  // This very process counts too: a second start in one process would also corrupt it.
+  if (existing && isProcessAlive(ownerPid)) {
     throw new Error(
       `The embedded database in ${dataDir} is in use by process ${ownerPid}. Stop it, or set DATABASE_URL to share a real PostgreSQL between instances.`,
     );

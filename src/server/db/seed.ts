@@ -8,7 +8,8 @@ import {
   type RoleName,
 } from "~/features/permissions/catalog";
 import { initialMessagingSettings } from "~/features/settings/defaults";
-import type { Db } from "~/server/db/client";
+import pg from "pg";
+import type { Database, Db } from "~/server/db/client";
 import type { Env } from "~/server/env";
 
 // Data every installation needs (permissions, roles, the settings row), the first
@@ -74,10 +75,46 @@ export async function seedDemoUsers(prisma: Db): Promise<number> {
 }
 
 /**
- * Demo accounts belong on a developer's embedded database, never on a production
- * one: SEED_DEMO_USERS decides when set, otherwise only the embedded database gets them.
+ * Demo accounts (with a published password) belong on a developer's embedded
+ * database: never on a production database, and in production mode on the
+ * embedded one only when SEED_DEMO_USERS=true asks for them.
  */
 export function demoUsersWanted(env: Env, embedded: boolean): boolean {
   if (env.NODE_ENV === "production" && env.DATABASE_URL) return false;
-  return env.SEED_DEMO_USERS ?? embedded;
+  return env.SEED_DEMO_USERS ?? (embedded && env.NODE_ENV !== "production");
+}
+
+/** Serializes start-up seeding when several instances start on one empty database. */
+const BOOTSTRAP_LOCK = 7_310_002;
+
+export interface BootstrapResult {
+  adminCreated: boolean;
+  demoUsersCreated: number;
+  hasSuperAdmin: boolean;
+}
+
+/**
+ * Everything a start needs in the database: base data, the first admin from the
+ * environment, and the demo users on the first start of an empty database when
+ * wanted. Holds an advisory lock on a connection of its own meanwhile.
+ */
+export async function bootstrapDatabase(
+  database: Database,
+  env: Env,
+  options: { demoUsers: boolean },
+): Promise<BootstrapResult> {
+  const lock = new pg.Client({ connectionString: database.connectionString });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK]);
+    const { prisma } = database;
+    await ensureBaseData(prisma, env);
+    const adminCreated = await ensureAdminFromEnv(prisma, env);
+    const demoUsersCreated = options.demoUsers && (await prisma.user.count()) === 0 ? await seedDemoUsers(prisma) : 0;
+    const hasSuperAdmin = (await prisma.userRole.count({ where: { role: { name: ROLES.superAdmin } } })) > 0;
+    return { adminCreated, demoUsersCreated, hasSuperAdmin };
+  } finally {
+    await lock.query("SELECT pg_advisory_unlock($1)", [BOOTSTRAP_LOCK]).catch(() => undefined);
+    await lock.end();
+  }
 }

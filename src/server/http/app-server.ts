@@ -5,12 +5,13 @@ import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
 import { DEMO_PASSWORD, DEMO_USERS } from "~/features/auth/demo-users";
+import { resolveClientAddress } from "~/features/auth/request-origin";
 import { checkHealth } from "~/features/health/health.service";
 import { resolveAuthSecret } from "~/server/auth-secret";
 import { createDatabase, setDatabase, type Database } from "~/server/db/client";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "~/server/db/embedded";
 import { applyMigrations } from "~/server/db/migrations";
-import { demoUsersWanted, ensureAdminFromEnv, ensureBaseData, seedDemoUsers } from "~/server/db/seed";
+import { bootstrapDatabase, demoUsersWanted } from "~/server/db/seed";
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
@@ -64,13 +65,14 @@ async function prepareNext(options: { dev: boolean; port: number; hostname: stri
   const app = next({ dev: options.dev, dir: process.cwd(), port: options.port, hostname: options.hostname, httpServer: upgradeSink });
   await app.prepare();
   const handleRequest = app.getRequestHandler();
+  let closed: Promise<void> | undefined;
   // The router-level upgrade handler is the one that serves hot reload;
   // getUpgradeHandler() reaches only the page server's, which ignores upgrades.
   const routerUpgrade = (app as unknown as { upgradeHandler?: NodeUpgradeHandler }).upgradeHandler;
   return {
     handleRequest: (req, res) => handleRequest(req, res),
     handleUpgrade: options.dev && typeof routerUpgrade === "function" ? routerUpgrade : null,
-    close: () => app.close(),
+    close: () => (closed ??= app.close()),
   };
 }
 
@@ -98,14 +100,42 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
+/** Resources acquired so far, released in reverse order on shutdown or on a failed start. */
+class CleanupStack {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+
+  push(name: string, run: () => Promise<unknown>) {
+    this.steps.push({ name, run });
+  }
+
+  async runAll(log: typeof logger) {
+    for (const step of this.steps.splice(0).reverse()) {
+      await step.run().catch((error: unknown) => log.warn({ err: error, step: step.name }, "cleanup step failed"));
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const { env } = options;
   const log = logger.child({ instanceId });
+  const cleanups = new CleanupStack();
+  try {
+    return await start(options, log, cleanups);
+  } catch (error) {
+    await cleanups.runAll(log);
+    throw error;
+  }
+}
 
+async function start(options: AppServerOptions, log: typeof logger, cleanups: CleanupStack): Promise<AppServer> {
+  const { env } = options;
   let embedded: EmbeddedPostgres | undefined;
   let connectionString = env.DATABASE_URL;
   if (!connectionString) {
     embedded = await startEmbeddedPostgres({ dataDir: env.DATA_DIR });
+    cleanups.push("embedded database", () => embedded!.stop());
     connectionString = embedded.connectionString;
     log.info({ dataDir: env.DATA_DIR }, "embedded PostgreSQL (PGlite) started");
   }
@@ -113,26 +143,35 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const applied = await applyMigrations({ connectionString });
   if (applied.length > 0) log.info({ migrations: applied.map((dir) => dir.split(/[\\/]/).pop()) }, "migrations applied");
 
-  const database = createDatabase(connectionString, { poolSize: env.DATABASE_POOL_SIZE });
+  // PGlite runs every connection on one session, so statements of two pooled
+  // connections could interleave; one connection costs nothing there.
+  const database = createDatabase(connectionString, { poolSize: embedded ? 1 : env.DATABASE_POOL_SIZE });
   setDatabase(database);
-  const { prisma } = database;
-  await ensureBaseData(prisma, env);
-  if (await ensureAdminFromEnv(prisma, env)) log.info({ email: env.ADMIN_EMAIL }, "first admin created from ADMIN_EMAIL");
+  cleanups.push("database pool", async () => {
+    await database.close();
+    setDatabase(undefined);
+  });
   const wantDemo = demoUsersWanted(env, Boolean(embedded));
-  if (wantDemo && (await prisma.user.count()) === 0) {
-    log.info({ created: await seedDemoUsers(prisma) }, "demo users created");
+  const bootstrap = await bootstrapDatabase(database, env, { demoUsers: wantDemo });
+  if (bootstrap.adminCreated) log.info({ email: env.ADMIN_EMAIL }, "first admin created from ADMIN_EMAIL");
+  if (bootstrap.demoUsersCreated > 0) log.info({ created: bootstrap.demoUsersCreated }, "demo users created");
+  if (!bootstrap.hasSuperAdmin) {
+    log.warn("No Super Admin yet: the first person to sign up becomes one. Set ADMIN_EMAIL/ADMIN_PASSWORD to choose.");
   }
 
   // next-auth (inside Next) and the cookie decoder (here) read these.
   process.env.NEXTAUTH_SECRET = await resolveAuthSecret(env);
   process.env.NEXTAUTH_URL ??= env.APP_URL;
 
+  configureRedis(env.REDIS_URL ?? null);
+  const redis = getRedis();
+  cleanups.push("redis", () => closeRedis());
+
   const nextHandlers = options.next
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })
     : null;
+  if (nextHandlers) cleanups.push("next.js", () => nextHandlers.close());
 
-  configureRedis(env.REDIS_URL ?? null);
-  const redis = getRedis();
   let shuttingDown = false;
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse) {
@@ -158,7 +197,15 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     return sendJson(res, 404, { error: "Not found" });
   }
 
+  /** Everything downstream reads the caller's address from this one header. */
+  function resolveCaller(req: IncomingMessage) {
+    const address = resolveClientAddress(req.headers["x-forwarded-for"], req.socket.remoteAddress, env.TRUST_PROXY_HOPS);
+    if (address) req.headers["x-forwarded-for"] = address;
+    else delete req.headers["x-forwarded-for"];
+  }
+
   const httpServer = createServer((req, res) => {
+    resolveCaller(req);
     const requestId = ensureRequestId(req);
     res.setHeader("x-request-id", requestId);
     const started = performance.now();
@@ -191,6 +238,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
 
   httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
+    resolveCaller(req);
     const pathname = new URL(req.url ?? "/", "http://internal").pathname;
     if (pathname === TRPC_WS_PATH) {
       if (shuttingDown) return refuseUpgrade(socket, 503, "Service Unavailable");
@@ -212,6 +260,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     httpServer.once("error", reject);
     httpServer.listen(env.PORT, env.HOST, () => resolve());
   });
+  cleanups.push("http server", async () => {
+    httpServer.closeAllConnections();
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
   const address = httpServer.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;
   const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
@@ -221,21 +273,22 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   let closing: Promise<void> | undefined;
   async function close() {
     shuttingDown = true;
-    const stopAccepting = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // Stops accepting; idle keep-alive connections close now, busy ones when done.
+    const drained = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
     // Clients reconnect (with backoff) to whichever instance is up.
     trpcWs.broadcastReconnectNotification();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     for (const client of wss.clients) client.close(1012, "Server restarting");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Next's hot-reload sockets and file watchers would otherwise hold the server open.
+    await nextHandlers?.close().catch((error: unknown) => log.warn({ err: error }, "closing Next.js failed"));
+    const drainMs = Math.min(5_000, (env.SHUTDOWN_TIMEOUT_SECONDS * 1000) / 2);
+    await Promise.race([drained, sleep(drainMs)]);
+    httpServer.closeAllConnections();
     for (const client of wss.clients) client.terminate();
     wss.close();
-    httpServer.closeAllConnections();
-    await stopAccepting;
-    await nextHandlers?.close().catch((error: unknown) => log.warn({ err: error }, "closing Next.js failed"));
-    await database.close();
-    setDatabase(undefined);
-    await closeRedis();
-    await embedded?.stop();
+    await drained;
+    await cleanups.runAll(log);
     log.info("server stopped");
   }
 

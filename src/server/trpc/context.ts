@@ -19,7 +19,7 @@ export interface Context {
   prisma: Db;
   log: Logger;
   /** The user loaded by the authed middleware; over WebSocket it is kept for the connection. */
-  userCache: { user?: SessionUser | null };
+  userCache: { user?: SessionUser | null; loadedAt?: number };
 }
 
 export async function createContext(opts: { req: IncomingMessage; transport: "http" | "ws" }): Promise<Context> {
@@ -30,7 +30,7 @@ export async function createContext(opts: { req: IncomingMessage; transport: "ht
     transport,
     requestId,
     session,
-    ip: clientAddress(req.headers, req.socket.remoteAddress),
+    ip: clientAddress(req.headers),
     userAgent: req.headers["user-agent"] ?? null,
     prisma: db(),
     log: logger.child({ requestId, transport, userId: session?.userId }),

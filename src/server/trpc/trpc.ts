@@ -11,6 +11,9 @@ import type { Context } from "./context";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Subscriptions go over the WebSocket only, where Origin, frame size and
+  // reconnect-on-shutdown are enforced; HTTP event streams would bypass all three.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     return {
@@ -50,16 +53,25 @@ const logErrors = t.middleware(async ({ ctx, path, type, next }) => {
 
 export const publicProcedure = t.procedure.use(logErrors).use(domainErrors);
 
+/** How long a WebSocket connection may reuse the user (roles, disabled flag) it loaded. */
+const SOCKET_USER_TTL_MS = 60_000;
+
 /**
  * Loads the signed-in user. Over WebSocket the context lives as long as the
- * connection, so the user is loaded once and kept on it.
+ * connection, so the user is kept on it for a minute, and the cookie's expiry is
+ * checked on every call.
  */
 const authed = t.middleware(async ({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  if (ctx.userCache.user === undefined || ctx.transport === "http") {
-    ctx.userCache.user = await loadSessionUser(ctx.prisma, ctx.session.userId);
+  if (ctx.session.expiresAt && ctx.session.expiresAt.getTime() <= Date.now()) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
   }
-  const user = ctx.userCache.user;
+  const cache = ctx.userCache;
+  if (ctx.transport === "http" || cache.loadedAt === undefined || Date.now() - cache.loadedAt > SOCKET_USER_TTL_MS) {
+    cache.user = await loadSessionUser(ctx.prisma, ctx.session.userId);
+    cache.loadedAt = Date.now();
+  }
+  const user = cache.user;
   if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
   return next({ ctx: { ...ctx, session: ctx.session, user } });
 });
