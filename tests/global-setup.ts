@@ -24,7 +24,13 @@ export default async function setup(project: TestProject) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
-  await applyMigrations({ connectionString: withDatabase(adminUrl, name) });
+  try {
+    await applyMigrations({ connectionString: withDatabase(adminUrl, name) });
+  } catch (error) {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+    throw error;
+  }
   project.provide("templateDatabase", name);
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -121,8 +121,3 @@ export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
-
-/** Tests and server.ts set variables before start; this makes the next read see them. */
-export function resetEnvCache(): void {
-  cached = undefined;
-}

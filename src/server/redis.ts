@@ -1,7 +1,6 @@
 import { Redis } from "ioredis";
 
-// One command connection per process when Redis is configured (subscribers need
-// connections of their own and create them from redisUrl()). server.ts decides
+// One command connection per process when Redis is configured. server.ts decides
 // the URL at start; code bundled by Next reads the same process-wide instance.
 
 interface RedisState {
@@ -19,10 +18,6 @@ function state(): RedisState {
 /** Sets the Redis of this process (null: none, real-time stays in-process). */
 export function configureRedis(url: string | null): void {
   globalForRedis.__chatlineRedis = { url };
-}
-
-export function redisUrl(): string | null {
-  return state().url;
 }
 
 export function getRedis(): Redis | null {

@@ -16,7 +16,11 @@ export type ClientEvent = z.infer<typeof clientEventSchema>;
 
 export const onEventInput = z
   .object({
-    /** The id of the last durable event this client processed; the server replays what follows. */
+    /**
+     * The id of the last durable event this client processed. Accepted now so
+     * clients can send it from day one; replay from it comes with the durable
+     * message events.
+     */
     lastEventId: z.string().max(64).nullish(),
   })
   .nullish();

@@ -46,7 +46,7 @@ export function setDatabase(database: Database | undefined): void {
 export function getDatabase(): Database {
   if (!globalForDb.__chatlineDatabase) {
     const url = process.env.DATABASE_URL;
-    if (!url) throw new Error("The database is not started: server.ts sets DATABASE_URL before anything queries.");
+    if (!url) throw new Error("The database is not started: server.ts installs it (setDatabase) before serving.");
     globalForDb.__chatlineDatabase = createDatabase(url, { poolSize: Number(process.env.DATABASE_POOL_SIZE) || 10 });
   }
   return globalForDb.__chatlineDatabase;

@@ -205,22 +205,6 @@ export async function diffMigrationsToSchema(options: {
   });
 }
 
-/** The SQL of the database the connection points at, compared with the schema (empty = identical). */
-export async function diffDatabaseToSchema(options: { connectionString: string; schemaPath?: string }): Promise<string> {
-  const schemaPath = options.schemaPath ?? SCHEMA_PATH;
-  const files = await readSchemaFiles(schemaPath);
-  return withEngine(options.connectionString, schemaPath, async (engine) => {
-    const result = await engine.diff({
-      from: { tag: "schemaDatasource", files, configDir: path.dirname(schemaPath) },
-      to: { tag: "schemaDatamodel", files },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    });
-    return (result.stdout ?? "").trim();
-  });
-}
-
 /** The SQL that creates the whole schema on an empty database (the connection is only opened, not changed). */
 export async function diffEmptyToSchema(options: { connectionString: string; schemaPath?: string }): Promise<string> {
   const schemaPath = options.schemaPath ?? SCHEMA_PATH;

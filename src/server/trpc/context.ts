@@ -18,7 +18,7 @@ export interface Context {
   userAgent: string | null;
   prisma: Db;
   log: Logger;
-  /** The user loaded by the authed middleware; over WebSocket it is kept for the connection. */
+  /** The user loaded by the authed middleware; a WebSocket connection reuses it for a minute. */
   userCache: { user?: SessionUser | null; loadedAt?: number };
 }
 

@@ -29,8 +29,6 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
-export const middleware = t.middleware;
 
 /** Domain errors from services become typed tRPC errors with the service's message. */
 const domainErrors = t.middleware(async ({ next }) => {
