@@ -24,13 +24,16 @@ async function main() {
   logger.level = config.LOG_LEVEL;
   const server = await startAppServer({ env: config, next: true, dev: config.NODE_ENV !== "production" });
 
-  let signalled = false;
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
+    if (firstSignalAt !== undefined) {
+      // Ctrl-C reaches us from the terminal and again through tsx or npm within
+      // milliseconds; only a deliberate second press cuts the shutdown short.
+      if (Date.now() - firstSignalAt < 1000) return;
       logger.warn({ signal }, "second signal: exiting now");
       process.exit(1);
     }
-    signalled = true;
+    firstSignalAt = Date.now();
     logger.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {
       logger.error("graceful shutdown timed out; exiting");

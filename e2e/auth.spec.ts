@@ -44,6 +44,13 @@ test.describe("signing in", () => {
     await expect(page.getByRole("alert").filter({ hasText: WRONG_CREDENTIALS })).toBeVisible();
     await expect(page).toHaveURL("/sign-in");
   });
+
+  test("a failed provider sign-in explains itself without echoing the URL", async ({ page }) => {
+    await page.goto("/sign-in?error=OAuthAccountNotLinked");
+    await expect(page.getByRole("alert")).toHaveText(/An account with this email already exists/);
+    await page.goto(`/sign-in?error=${encodeURIComponent("Call 555-0100 to unlock your account")}`);
+    await expect(page.getByRole("alert")).toHaveText("Sign-in failed. Try again.");
+  });
 });
 
 test.describe("signing up", () => {

@@ -236,6 +236,10 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     },
   });
 
+  // Upgraded sockets leave the HTTP server's bookkeeping; Next's hot-reload ones
+  // are tracked here so shutdown can close them (Next's close() does not).
+  const nextUpgrades = new Set<Duplex>();
+
   httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     resolveCaller(req);
@@ -250,6 +254,8 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
       return;
     }
     if (nextHandlers?.handleUpgrade && pathname.startsWith("/_next/")) {
+      nextUpgrades.add(socket);
+      socket.once("close", () => nextUpgrades.delete(socket));
       void nextHandlers.handleUpgrade(req, socket, head);
       return;
     }
@@ -281,6 +287,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     await sleep(100);
     for (const client of wss.clients) client.close(1012, "Server restarting");
     // Next's hot-reload sockets and file watchers would otherwise hold the server open.
+    for (const socket of nextUpgrades) socket.destroy();
     await nextHandlers?.close().catch((error: unknown) => log.warn({ err: error }, "closing Next.js failed"));
     const drainMs = Math.min(5_000, (env.SHUTDOWN_TIMEOUT_SECONDS * 1000) / 2);
     await Promise.race([drained, sleep(drainMs)]);

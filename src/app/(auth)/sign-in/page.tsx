@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "~/components/ui/card";
 import { SignInForm } from "~/features/auth/components/sign-in-form";
 import { authOptions } from "~/features/auth/next-auth-options";
+import { signInRedirectErrorMessage } from "~/features/auth/sign-in-errors";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -16,7 +17,7 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
   const session = await getServerSession(authOptions);
   if (session?.user) redirect("/");
 
-  const { callbackUrl } = await searchParams;
+  const { callbackUrl, error } = await searchParams;
 
   return (
     <Card>
@@ -27,7 +28,10 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
         <CardDescription>Welcome back. Enter your email and password.</CardDescription>
       </CardHeader>
       <CardContent>
-        <SignInForm callbackUrl={typeof callbackUrl === "string" ? callbackUrl : undefined} />
+        <SignInForm
+          callbackUrl={typeof callbackUrl === "string" ? callbackUrl : undefined}
+          initialError={signInRedirectErrorMessage(error)}
+        />
       </CardContent>
     </Card>
   );

@@ -73,13 +73,15 @@ function useConfiguredOAuthProviders(): OAuthProviderId[] {
 type SignInFormProps = {
   /** The raw `callbackUrl` search parameter; anything but a same-origin path becomes "/". */
   callbackUrl?: string;
+  /** Why the last sign-in failed, when next-auth redirected here with an error code. */
+  initialError?: string;
 };
 
-export function SignInForm({ callbackUrl: requestedCallbackUrl }: SignInFormProps) {
+export function SignInForm({ callbackUrl: requestedCallbackUrl, initialError }: SignInFormProps) {
   const router = useRouter();
   const callbackUrl = sameOriginPath(requestedCallbackUrl);
   const oauthProviderIds = useConfiguredOAuthProviders();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(initialError ?? null);
   const [isRedirecting, setIsRedirecting] = useState(false);
 
   const form = useForm({
