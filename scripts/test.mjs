@@ -1,4 +1,4 @@
-// `npm test`: the whole suite. Unit and integration tests (Vitest: against the
+// `npm test`: the whole suite. Type-check and lint, unit and integration tests (Vitest: against the
 // PostgreSQL in DATABASE_URL and Redis in REDIS_URL when set, embedded PGlite
 // otherwise), then the end-to-end tests in Chromium (Playwright). Playwright
 // cannot download browsers here, so Debian's chromium is used; on a machine
@@ -35,6 +35,8 @@ function ensureChromium() {
 
 const steps = [
   ["generate the Prisma client", () => run("node", ["scripts/prisma-generate.mjs"])],
+  ["type-check", () => run("npx", ["tsc", "--noEmit"])],
+  ["lint", () => run("npx", ["eslint", "."])],
   ["unit and integration tests", () => run("npx", ["vitest", "run"])],
   ["end-to-end tests", () => run("npx", ["playwright", "test"], { CHROMIUM_PATH: ensureChromium() })],
 ];

@@ -56,9 +56,9 @@ export const authOptions: NextAuthOptions = {
         } catch (error) {
           // next-auth hands a thrown message to the browser as `error`: only our own
           // messages may go there, never a driver's.
-          if (error instanceof DomainError) throw new Error(error.message);
+          if (error instanceof DomainError) throw new Error(error.message, { cause: error });
           logger.error({ err: error }, "sign-in failed unexpectedly");
-          throw new Error(SIGN_IN_UNAVAILABLE_MESSAGE);
+          throw new Error(SIGN_IN_UNAVAILABLE_MESSAGE, { cause: error });
         }
       },
     }),

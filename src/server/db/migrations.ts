@@ -4,6 +4,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+import type * as SchemaEngineBindings from "@prisma/schema-engine-wasm/schema_engine_bg";
 import pg from "pg";
 import { withDatabase } from "./connection-string";
 
@@ -15,7 +16,7 @@ import { withDatabase } from "./connection-string";
 export const MIGRATIONS_DIR = path.resolve(process.cwd(), "prisma/migrations");
 export const SCHEMA_PATH = path.resolve(process.cwd(), "prisma/schema.prisma");
 
-type SchemaEngineGlue = typeof import("@prisma/schema-engine-wasm/schema_engine_bg") & {
+type SchemaEngineGlue = typeof SchemaEngineBindings & {
   __wbg_set_wasm(exports: WebAssembly.Exports): void;
 };
 

@@ -118,7 +118,6 @@ class CleanupStack {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
-  const { env } = options;
   const log = logger.child({ instanceId });
   const cleanups = new CleanupStack();
   try {
