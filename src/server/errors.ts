@@ -7,6 +7,7 @@ export type DomainErrorCode =
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "CONFLICT"
+  | "PRECONDITION_FAILED"
   | "TOO_MANY_REQUESTS";
 
 export class DomainError extends Error {

@@ -1,26 +1,103 @@
 import { z } from "zod";
+import { participantSchema } from "~/features/conversations/contracts";
+import { reactionSummarySchema, messageTypeSchema, receiptStatusSchema } from "~/features/messages/contracts";
 
-// The events a signed-in client receives on its one subscription. The messaging
-// core adds message, receipt, typing and presence events to this union.
+// The events a signed-in client receives on its one subscription, events.onEvent.
+// Durable events (everything but typing and presence) are stored and come with a
+// resumable id; dates travel as ISO strings because events are stored as JSON.
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const wireMessageSchema = z.object({
+  id: z.uuid(),
+  conversationId: z.uuid(),
+  seq: z.number().int(),
+  senderId: z.uuid().nullable(),
+  senderName: z.string().nullable(),
+  senderImage: z.string().nullable(),
+  type: messageTypeSchema,
+  content: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  clientMessageId: z.string().nullable(),
+  createdAt: isoDate,
+  editedAt: isoDate.nullable(),
+  deletedAt: isoDate.nullable(),
+  reactions: z.array(reactionSummarySchema),
+});
+export type WireMessage = z.infer<typeof wireMessageSchema>;
 
 export const readyEventSchema = z.object({
   type: z.literal("ready"),
   userId: z.uuid(),
-  /** Which server instance holds this connection (useful when several run). */
+  /** Which server instance holds this connection. */
   instanceId: z.string(),
-  serverTime: z.date(),
+  /** The id of the newest event at the moment the stream went live. */
+  lastEventId: z.string(),
+  /** How many missed events were replayed before going live. */
+  replayed: z.number().int(),
 });
 
-export const clientEventSchema = z.discriminatedUnion("type", [readyEventSchema]);
-export type ClientEvent = z.infer<typeof clientEventSchema>;
+export const durableEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("message.created"), message: wireMessageSchema }),
+  z.object({ type: z.literal("message.updated"), message: wireMessageSchema }),
+  z.object({ type: z.literal("message.deleted"), conversationId: z.uuid(), messageId: z.uuid(), seq: z.number().int() }),
+  z.object({
+    type: z.literal("reaction.updated"),
+    conversationId: z.uuid(),
+    messageId: z.uuid(),
+    reactions: z.array(reactionSummarySchema),
+  }),
+  z.object({
+    type: z.literal("receipt.updated"),
+    conversationId: z.uuid(),
+    userId: z.uuid(),
+    status: receiptStatusSchema.exclude(["SENT"]),
+    upToSeq: z.number().int(),
+    at: isoDate,
+  }),
+  z.object({
+    type: z.literal("conversation.created"),
+    conversation: z.object({
+      id: z.uuid(),
+      type: z.enum(["DIRECT", "GROUP"]),
+      name: z.string().nullable(),
+      createdById: z.uuid().nullable(),
+      participants: z.array(participantSchema),
+      createdAt: isoDate,
+    }),
+  }),
+  z.object({ type: z.literal("conversation.members_added"), conversationId: z.uuid(), participants: z.array(participantSchema) }),
+  z.object({ type: z.literal("conversation.member_removed"), conversationId: z.uuid(), userId: z.uuid() }),
+  z.object({ type: z.literal("conversation.muted"), conversationId: z.uuid(), muted: z.boolean() }),
+]);
+export type DurableEvent = z.infer<typeof durableEventSchema>;
+
+export const ephemeralEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("typing"),
+    conversationId: z.uuid(),
+    userId: z.uuid(),
+    isTyping: z.boolean(),
+    /** When the indicator goes away if no update comes. */
+    expiresAt: isoDate,
+  }),
+  z.object({
+    type: z.literal("presence"),
+    userId: z.uuid(),
+    status: z.enum(["online", "away", "offline"]),
+    lastSeenAt: isoDate.nullable(),
+  }),
+]);
+export type EphemeralEvent = z.infer<typeof ephemeralEventSchema>;
+
+export type ClientEvent = z.infer<typeof readyEventSchema> | DurableEvent | EphemeralEvent;
 
 export const onEventInput = z
   .object({
-    /**
-     * The id of the last durable event this client processed. Accepted now so
-     * clients can send it from day one; replay from it comes with the durable
-     * message events.
-     */
-    lastEventId: z.string().max(64).nullish(),
+    /** The id of the last durable event this client processed: the server replays what followed. */
+    lastEventId: z.string().regex(/^\d{1,19}$/).nullish(),
   })
   .nullish();
+
+/** The error cause a client gets when its cursor cannot be replayed: reload, then subscribe afresh. */
+export const RESYNC_REQUIRED = "RESYNC_REQUIRED";

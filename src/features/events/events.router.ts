@@ -1,18 +1,27 @@
-import { instanceId } from "~/server/instance";
-import { authedProcedure, router } from "~/server/trpc/trpc";
-import { onEventInput, type ClientEvent } from "./contracts";
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { mapDomainErrors, permissionProcedure, router } from "~/server/trpc/trpc";
+import { onEventInput } from "./contracts";
+import { getEventHub } from "./event-hub-instance";
+import { streamEvents } from "./event-stream";
 
 export const eventsRouter = router({
   /**
-   * The one subscription of a signed-in client. It opens with a `ready` event and
-   * stays open until the client unsubscribes or disconnects.
+   * The one subscription of a signed-in client: every event it may see. Durable
+   * events are tracked; a reconnecting client sends the last id it got (wsLink
+   * does it) and receives what it missed, in order, once.
    */
-  onEvent: authedProcedure.input(onEventInput).subscription(async function* ({ ctx, signal }) {
-    const ready: ClientEvent = { type: "ready", userId: ctx.user.id, instanceId, serverTime: new Date() };
-    yield ready;
-    await new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      signal?.addEventListener("abort", () => resolve(), { once: true });
-    });
-  }),
+  onEvent: permissionProcedure(PERMISSIONS.messagingAccess)
+    .input(onEventInput)
+    .subscription(({ ctx, input, signal }) =>
+      mapDomainErrors(
+        streamEvents({
+          prisma: ctx.prisma,
+          hub: getEventHub(),
+          userId: ctx.user.id,
+          lastEventId: input?.lastEventId,
+          signal,
+          socket: ctx.socket,
+        }),
+      ),
+    ),
 });

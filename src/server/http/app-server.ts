@@ -15,6 +15,7 @@ import { bootstrapDatabase, demoUsersWanted } from "~/server/db/seed";
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
+import { startRealtime } from "~/server/realtime";
 import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
 import { appRouter } from "~/server/trpc/root";
@@ -166,6 +167,9 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   const redis = getRedis();
   cleanups.push("redis", () => closeRedis());
 
+  const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });
+  cleanups.push("real-time", () => realtime.close());
+
   const nextHandlers = options.next
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })
     : null;
@@ -225,7 +229,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   const trpcWs = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req }) => createContext({ req, transport: "ws" }),
+    createContext: ({ req, res }) => createContext({ req, transport: "ws", socket: res }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path }) => {
       if (error.code !== "INTERNAL_SERVER_ERROR") return;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type WebSocket from "ws";
 import type { SessionUser } from "~/features/auth/contracts";
 import { clientAddress } from "~/features/auth/request-origin";
 import { readSession, type RequestSession } from "~/server/auth-session";
@@ -18,11 +19,17 @@ export interface Context {
   userAgent: string | null;
   prisma: Db;
   log: Logger;
+  /** The connection of a WebSocket context (its buffered bytes tell how far behind the client is). */
+  socket: WebSocket | null;
   /** The user loaded by the authed middleware; a WebSocket connection reuses it for a minute. */
   userCache: { user?: SessionUser | null; loadedAt?: number };
 }
 
-export async function createContext(opts: { req: IncomingMessage; transport: "http" | "ws" }): Promise<Context> {
+export async function createContext(opts: {
+  req: IncomingMessage;
+  transport: "http" | "ws";
+  socket?: WebSocket;
+}): Promise<Context> {
   const { req, transport } = opts;
   const requestId = ensureRequestId(req);
   const session = await readSession(req);
@@ -35,5 +42,6 @@ export async function createContext(opts: { req: IncomingMessage; transport: "ht
     prisma: db(),
     log: logger.child({ requestId, transport, userId: session?.userId }),
     userCache: {},
+    socket: opts.socket ?? null,
   };
 }

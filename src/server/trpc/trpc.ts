@@ -51,6 +51,19 @@ const logErrors = t.middleware(async ({ ctx, path, type, next }) => {
 
 export const publicProcedure = t.procedure.use(logErrors).use(domainErrors);
 
+/**
+ * A subscription's generator runs after the middlewares have returned, so its
+ * domain errors are mapped here, as they are for queries and mutations.
+ */
+export async function* mapDomainErrors<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (error instanceof DomainError) throw new TRPCError({ code: error.code, message: error.message, cause: error });
+    throw error;
+  }
+}
+
 /** How long a WebSocket connection may reuse the user (roles, disabled flag) it loaded. */
 const SOCKET_USER_TTL_MS = 60_000;
 

@@ -1,0 +1,72 @@
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { serviceDeps } from "~/server/trpc/service-deps";
+import { permissionProcedure, router } from "~/server/trpc/trpc";
+import { z } from "zod";
+import {
+  addParticipantsInput,
+  conversationIdInput,
+  conversationSchema,
+  createDirectInput,
+  createGroupInput,
+  listConversationsInput,
+  listConversationsOutput,
+  markAsReadInput,
+  markAsReadOutput,
+  okOutput,
+  removeParticipantInput,
+  searchConversationsInput,
+  setMutedInput,
+  unreadCountOutput,
+} from "./contracts";
+import * as conversations from "./conversations.service";
+
+const member = permissionProcedure(PERMISSIONS.messagingAccess);
+
+export const conversationsRouter = router({
+  createDirect: member
+    .input(createDirectInput)
+    .output(conversationSchema)
+    .mutation(({ ctx, input }) => conversations.createDirect(serviceDeps(ctx), ctx.user, input.recipientId)),
+
+  createGroup: member
+    .input(createGroupInput)
+    .output(conversationSchema)
+    .mutation(({ ctx, input }) => conversations.createGroup(serviceDeps(ctx), ctx.user, input)),
+
+  list: member
+    .input(listConversationsInput)
+    .output(listConversationsOutput)
+    .query(({ ctx, input }) => conversations.listConversations(serviceDeps(ctx), ctx.user.id, input)),
+
+  get: member
+    .input(conversationIdInput)
+    .output(conversationSchema)
+    .query(({ ctx, input }) => conversations.getConversation(serviceDeps(ctx), ctx.user.id, input.conversationId)),
+
+  search: member
+    .input(searchConversationsInput)
+    .output(z.array(conversationSchema))
+    .query(({ ctx, input }) => conversations.searchConversations(serviceDeps(ctx), ctx.user.id, input.query)),
+
+  addParticipants: member
+    .input(addParticipantsInput)
+    .output(conversationSchema)
+    .mutation(({ ctx, input }) => conversations.addParticipants(serviceDeps(ctx), ctx.user, input)),
+
+  removeParticipant: member
+    .input(removeParticipantInput)
+    .output(okOutput)
+    .mutation(({ ctx, input }) => conversations.removeParticipant(serviceDeps(ctx), ctx.user, input)),
+
+  markAsRead: member
+    .input(markAsReadInput)
+    .output(markAsReadOutput)
+    .mutation(({ ctx, input }) => conversations.markAsRead(serviceDeps(ctx), ctx.user, input)),
+
+  unreadCount: member.output(unreadCountOutput).query(({ ctx }) => conversations.unreadTotal(serviceDeps(ctx), ctx.user.id)),
+
+  setMuted: member
+    .input(setMutedInput)
+    .output(okOutput)
+    .mutation(({ ctx, input }) => conversations.setMuted(serviceDeps(ctx), ctx.user, input)),
+});

@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+// Messages as clients see them; shared by the procedures and the UI. Content is
+// plain text, stored as sent and never rendered as HTML.
+
+/** The most any setting allows; the current limit comes from the messaging settings. */
+export const ABSOLUTE_MAX_MESSAGE_LENGTH = 5000;
+
+export const messageTypeSchema = z.enum(["TEXT", "SYSTEM"]);
+
+export const reactionSummarySchema = z.object({
+  emoji: z.string(),
+  count: z.number().int(),
+  userIds: z.array(z.uuid()),
+});
+
+export const messageSchema = z.object({
+  id: z.uuid(),
+  conversationId: z.uuid(),
+  seq: z.number().int(),
+  senderId: z.uuid().nullable(),
+  senderName: z.string().nullable(),
+  senderImage: z.string().nullable(),
+  type: messageTypeSchema,
+  /** Null once the message is deleted: deleted content is served to nobody. */
+  content: z.string().nullable(),
+  /** System messages: what happened, for clients that render it themselves. */
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  clientMessageId: z.string().nullable(),
+  createdAt: z.date(),
+  editedAt: z.date().nullable(),
+  deletedAt: z.date().nullable(),
+  reactions: z.array(reactionSummarySchema),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+export const messageContentSchema = z
+  .string()
+  .trim()
+  .min(1, "Write something first.")
+  .max(ABSOLUTE_MAX_MESSAGE_LENGTH, `Messages are at most ${ABSOLUTE_MAX_MESSAGE_LENGTH} characters.`);
+
+export const clientMessageIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\w-]+$/, "A client message id is letters, digits, - and _.");
+
+export const sendMessageInput = z.object({
+  conversationId: z.uuid(),
+  content: messageContentSchema,
+  clientMessageId: clientMessageIdSchema,
+});
+export type SendMessageInput = z.infer<typeof sendMessageInput>;
+
+export const listMessagesInput = z
+  .object({
+    conversationId: z.uuid(),
+    beforeSeq: z.number().int().min(1).optional(),
+    afterSeq: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(100).default(50),
+  })
+  .refine((input) => input.beforeSeq === undefined || input.afterSeq === undefined, {
+    message: "Page either before or after a seq, not both.",
+  });
+
+export const listMessagesOutput = z.object({
+  /** Oldest first. */
+  items: z.array(messageSchema),
+  hasMoreBefore: z.boolean(),
+  hasMoreAfter: z.boolean(),
+});
+
+export const messageIdInput = z.object({ messageId: z.uuid() });
+
+export const editMessageInput = z.object({ messageId: z.uuid(), content: messageContentSchema });
+
+/** One emoji (a grapheme cluster of a few code points), not arbitrary text. */
+export const emojiSchema = z
+  .string()
+  .min(1)
+  .max(32)
+  .refine((value) => /^\p{Extended_Pictographic}/u.test(value) && [...new Intl.Segmenter().segment(value)].length === 1, {
+    message: "React with a single emoji.",
+  });
+
+export const reactInput = z.object({ messageId: z.uuid(), emoji: emojiSchema });
+
+export const receiptStatusSchema = z.enum(["SENT", "DELIVERED", "READ"]);
+
+export const messageStatusesOutput = z.object({
+  messageId: z.uuid(),
+  recipients: z.array(
+    z.object({
+      userId: z.uuid(),
+      name: z.string(),
+      status: receiptStatusSchema,
+      deliveredAt: z.date().nullable(),
+      readAt: z.date().nullable(),
+    }),
+  ),
+});
+
+export const typingInput = z.object({ conversationId: z.uuid(), isTyping: z.boolean() });

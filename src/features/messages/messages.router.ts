@@ -1,0 +1,43 @@
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { okOutput } from "~/features/conversations/contracts";
+import { serviceDeps } from "~/server/trpc/service-deps";
+import { permissionProcedure, router } from "~/server/trpc/trpc";
+import {
+  editMessageInput,
+  listMessagesInput,
+  listMessagesOutput,
+  messageIdInput,
+  messageSchema,
+  reactInput,
+  sendMessageInput,
+} from "./contracts";
+import * as messages from "./messages.service";
+
+const member = permissionProcedure(PERMISSIONS.messagingAccess);
+
+export const messagesRouter = router({
+  send: member
+    .input(sendMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => messages.sendMessage(serviceDeps(ctx), ctx.user, input)),
+
+  list: member
+    .input(listMessagesInput)
+    .output(listMessagesOutput)
+    .query(({ ctx, input }) => messages.listMessages(serviceDeps(ctx), ctx.user, input)),
+
+  edit: member
+    .input(editMessageInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => messages.editMessage(serviceDeps(ctx), ctx.user, input)),
+
+  delete: member
+    .input(messageIdInput)
+    .output(okOutput)
+    .mutation(({ ctx, input }) => messages.deleteMessage(serviceDeps(ctx), ctx.user, input)),
+
+  react: member
+    .input(reactInput)
+    .output(messageSchema)
+    .mutation(({ ctx, input }) => messages.toggleReaction(serviceDeps(ctx), ctx.user, input)),
+});

@@ -1,0 +1,235 @@
+import type { SessionUser } from "~/features/auth/contracts";
+import { requireMembership } from "~/features/conversations/membership";
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { requireMessagingEnabled } from "~/features/settings/settings.service";
+import { Prisma } from "~/generated/prisma/client";
+import { DomainError } from "~/server/errors";
+import { withEvents } from "~/server/realtime/transaction";
+import type { ServiceDeps } from "~/server/service-deps";
+import type { Message, SendMessageInput } from "./contracts";
+import { messageSelect, previewOf, summarizeReactions, toMessage, toWireMessage } from "./message-mapper";
+
+// Sending, reading, editing, deleting and reacting to messages. A message's seq
+// is taken from its conversation's counter in the transaction that stores it,
+// so seqs are gap-free and strictly increasing; (sender, clientMessageId) is
+// unique, so a retry returns the original message instead of a second one.
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+async function findByClientMessageId(deps: ServiceDeps, senderId: string, clientMessageId: string) {
+  const row = await deps.prisma.message.findUnique({
+    where: { senderId_clientMessageId: { senderId, clientMessageId } },
+    select: messageSelect,
+  });
+  return row ? toMessage(row) : null;
+}
+
+function sameSend(original: Message, input: SendMessageInput): Message {
+  if (original.conversationId !== input.conversationId) {
+    throw new DomainError("CONFLICT", "That client message id was already used for another conversation.");
+  }
+  return original;
+}
+
+export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: SendMessageInput): Promise<Message> {
+  const limits = await requireMessagingEnabled(deps.prisma);
+  if (input.content.length > limits.maxMessageLength) {
+    throw new DomainError("BAD_REQUEST", `Messages are at most ${limits.maxMessageLength} characters.`);
+  }
+  const earlier = await findByClientMessageId(deps, user.id, input.clientMessageId);
+  if (earlier) return sameSend(earlier, input);
+  await requireMembership(deps.prisma, input.conversationId, user.id);
+
+  try {
+    return await withEvents(deps, async (tx, append) => {
+      // Taking the seq locks the conversation row: sends to one conversation queue here.
+      const [conversation] = await tx.$queryRaw<{ last_seq: number }[]>`
+        UPDATE conversations
+           SET last_seq = last_seq + 1, last_message_at = now(), last_message_preview = ${previewOf(input.content)},
+               last_message_sender_id = ${user.id}::uuid, updated_at = now()
+         WHERE id = ${input.conversationId}::uuid
+         RETURNING last_seq`;
+      // Checked after the lock, so a removal that commits first is seen.
+      await requireMembership(tx, input.conversationId, user.id);
+      const seq = conversation!.last_seq;
+      const row = await tx.message.create({
+        data: {
+          conversationId: input.conversationId,
+          seq,
+          senderId: user.id,
+          clientMessageId: input.clientMessageId,
+          content: input.content,
+        },
+        select: messageSelect,
+      });
+      // Your own message is read and delivered as far as you are concerned.
+      await tx.conversationParticipant.update({
+        where: { conversationId_userId: { conversationId: input.conversationId, userId: user.id } },
+        data: { lastReadSeq: seq, lastReadAt: row.createdAt, lastDeliveredSeq: seq, lastDeliveredAt: row.createdAt },
+      });
+      const message = toMessage(row);
+      await append([
+        {
+          type: "message.created",
+          conversationId: input.conversationId,
+          messageId: message.id,
+          payload: { type: "message.created", message: toWireMessage(message) },
+        },
+      ]);
+      return message;
+    });
+  } catch (error) {
+    // A concurrent retry with the same key won: answer with its message.
+    if (!isUniqueViolation(error)) throw error;
+    const original = await findByClientMessageId(deps, user.id, input.clientMessageId);
+    if (!original) throw error;
+    return sameSend(original, input);
+  }
+}
+
+/**
+ * A page of a conversation's history by seq: the newest `limit` messages, or
+ * those just before `beforeSeq`, or just after `afterSeq`. Oldest first.
+ */
+export async function listMessages(
+  deps: ServiceDeps,
+  user: SessionUser,
+  input: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit: number },
+): Promise<{ items: Message[]; hasMoreBefore: boolean; hasMoreAfter: boolean }> {
+  await requireMessagingEnabled(deps.prisma);
+  const membership = await requireMembership(deps.prisma, input.conversationId, user.id);
+  const forward = input.afterSeq !== undefined;
+  const rows = await deps.prisma.message.findMany({
+    where: {
+      conversationId: input.conversationId,
+      seq: forward ? { gt: input.afterSeq } : input.beforeSeq !== undefined ? { lt: input.beforeSeq } : undefined,
+    },
+    orderBy: { seq: forward ? "asc" : "desc" },
+    take: input.limit + 1,
+    select: messageSelect,
+  });
+  const more = rows.length > input.limit;
+  const page = rows.slice(0, input.limit);
+  if (!forward) page.reverse();
+  const items = page.map(toMessage);
+  const first = items[0]?.seq;
+  const last = items[items.length - 1]?.seq;
+  return {
+    items,
+    hasMoreBefore: forward ? first !== undefined && first > 1 : more,
+    hasMoreAfter: forward ? more : last !== undefined && last < membership.conversation.lastSeq,
+  };
+}
+
+async function loadMessageForMember(deps: ServiceDeps, user: SessionUser, messageId: string) {
+  const row = await deps.prisma.message.findUnique({ where: { id: messageId }, select: messageSelect });
+  if (!row) throw new DomainError("NOT_FOUND", "That message does not exist.");
+  await requireMembership(deps.prisma, row.conversationId, user.id).catch(() => {
+    throw new DomainError("NOT_FOUND", "That message does not exist.");
+  });
+  return row;
+}
+
+export async function editMessage(
+  deps: ServiceDeps,
+  user: SessionUser,
+  input: { messageId: string; content: string },
+): Promise<Message> {
+  const limits = await requireMessagingEnabled(deps.prisma);
+  const row = await loadMessageForMember(deps, user, input.messageId);
+  if (row.senderId !== user.id || row.type !== "TEXT") throw new DomainError("FORBIDDEN", "You can only edit your own messages.");
+  if (row.deletedAt) throw new DomainError("BAD_REQUEST", "A deleted message cannot be edited.");
+  if (input.content.length > limits.maxMessageLength) {
+    throw new DomainError("BAD_REQUEST", `Messages are at most ${limits.maxMessageLength} characters.`);
+  }
+  if (input.content === row.content) return toMessage(row);
+  return withEvents(deps, async (tx, append) => {
+    const updated = await tx.message.update({
+      where: { id: input.messageId },
+      data: { content: input.content, editedAt: new Date() },
+      select: messageSelect,
+    });
+    const message = toMessage(updated);
+    await append([
+      {
+        type: "message.updated",
+        conversationId: message.conversationId,
+        messageId: message.id,
+        payload: { type: "message.updated", message: toWireMessage(message) },
+      },
+    ]);
+    return message;
+  });
+}
+
+/**
+ * Soft-deletes a message (your own, or any as a moderator). Its content stops
+ * being served at once, including from the stored events that carried it.
+ */
+export async function deleteMessage(deps: ServiceDeps, user: SessionUser, input: { messageId: string }): Promise<{ ok: true }> {
+  await requireMessagingEnabled(deps.prisma);
+  const isModerator = user.permissions.includes(PERMISSIONS.messagingAdmin);
+  const row = isModerator
+    ? await deps.prisma.message.findUnique({ where: { id: input.messageId }, select: messageSelect })
+    : await loadMessageForMember(deps, user, input.messageId);
+  if (!row) throw new DomainError("NOT_FOUND", "That message does not exist.");
+  if (row.senderId !== user.id && !isModerator) throw new DomainError("FORBIDDEN", "You can only delete your own messages.");
+  if (row.type !== "TEXT") throw new DomainError("BAD_REQUEST", "System messages cannot be deleted.");
+  if (row.deletedAt) return { ok: true };
+  await withEvents(deps, async (tx, append) => {
+    // The row keeps its content for moderation; nothing serves it any more.
+    await tx.message.update({ where: { id: row.id }, data: { deletedAt: new Date(), deletedById: user.id } });
+    await tx.conversation.updateMany({
+      where: { id: row.conversationId, lastSeq: row.seq },
+      data: { lastMessagePreview: "This message was deleted" },
+    });
+    await tx.reaction.deleteMany({ where: { messageId: row.id } });
+    // Replayed events must not bring the content back.
+    await tx.$executeRaw`
+      UPDATE events SET payload = jsonb_set(jsonb_set(payload, '{message,content}', 'null'), '{message,metadata}', 'null')
+       WHERE message_id = ${row.id}::uuid AND payload ? 'message'`;
+    await append([
+      {
+        type: "message.deleted",
+        conversationId: row.conversationId,
+        messageId: row.id,
+        payload: { type: "message.deleted", conversationId: row.conversationId, messageId: row.id, seq: row.seq },
+      },
+    ]);
+  });
+  return { ok: true };
+}
+
+/** Adds the caller's reaction, or takes it back if it is there. */
+export async function toggleReaction(
+  deps: ServiceDeps,
+  user: SessionUser,
+  input: { messageId: string; emoji: string },
+): Promise<Message> {
+  await requireMessagingEnabled(deps.prisma);
+  const row = await loadMessageForMember(deps, user, input.messageId);
+  if (row.deletedAt) throw new DomainError("BAD_REQUEST", "A deleted message cannot get reactions.");
+  return withEvents(deps, async (tx, append) => {
+    const removed = await tx.reaction.deleteMany({ where: { messageId: row.id, userId: user.id, emoji: input.emoji } });
+    if (removed.count === 0) {
+      await tx.reaction.create({ data: { messageId: row.id, userId: user.id, emoji: input.emoji } });
+    }
+    const reactions = await tx.reaction.findMany({
+      where: { messageId: row.id },
+      select: { emoji: true, userId: true },
+      orderBy: { createdAt: "asc" },
+    });
+    const summary = summarizeReactions(reactions);
+    await append([
+      {
+        type: "reaction.updated",
+        conversationId: row.conversationId,
+        messageId: row.id,
+        payload: { type: "reaction.updated", conversationId: row.conversationId, messageId: row.id, reactions: summary },
+      },
+    ]);
+    return { ...toMessage(row), reactions: summary };
+  });
+}

@@ -1,0 +1,95 @@
+import { EventEmitter } from "node:events";
+import { Redis } from "ioredis";
+
+// The live path between server instances. It carries strings (each event is
+// serialized once, by its publisher) on a few channels. Delivery is best effort:
+// durable events are also in PostgreSQL, and the dispatcher repairs any gap from
+// there, so a lost or reordered bus message never becomes a lost or reordered
+// event for a client.
+
+export type BusChannel = "events" | "ephemeral" | "control";
+
+export interface EventBus {
+  readonly kind: "in-process" | "redis";
+  publish(channel: BusChannel, message: string): Promise<void>;
+  /** Returns the function that stops this subscription. */
+  subscribe(channel: BusChannel, handler: (message: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class InProcessEventBus implements EventBus {
+  readonly kind = "in-process" as const;
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(channel: BusChannel, message: string): Promise<void> {
+    // Asynchronous like Redis, so no caller depends on synchronous delivery.
+    queueMicrotask(() => this.emitter.emit(channel, message));
+  }
+
+  subscribe(channel: BusChannel, handler: (message: string) => void): () => void {
+    this.emitter.on(channel, handler);
+    return () => this.emitter.off(channel, handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/**
+ * Redis pub/sub with one publishing and one subscribing connection per process,
+ * whatever the number of sockets. Channel names are prefixed so several
+ * installations can share one Redis.
+ */
+export class RedisEventBus implements EventBus {
+  readonly kind = "redis" as const;
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly local = new EventEmitter().setMaxListeners(0);
+  private readonly subscribed = new Set<string>();
+
+  constructor(
+    url: string,
+    private readonly prefix = "chatline:",
+  ) {
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 2 });
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
+    // Reconnects are ioredis' job (it resubscribes); health reports an outage.
+    this.publisher.on("error", () => {});
+    this.subscriber.on("error", () => {});
+    this.subscriber.on("message", (channel: string, message: string) => {
+      this.local.emit(channel.slice(this.prefix.length), message);
+    });
+  }
+
+  async publish(channel: BusChannel, message: string): Promise<void> {
+    await this.publisher.publish(this.prefix + channel, message);
+  }
+
+  subscribe(channel: BusChannel, handler: (message: string) => void): () => void {
+    if (!this.subscribed.has(channel)) {
+      this.subscribed.add(channel);
+      void this.subscriber.subscribe(this.prefix + channel).catch(() => this.subscribed.delete(channel));
+    }
+    this.local.on(channel, handler);
+    return () => this.local.off(channel, handler);
+  }
+
+  /** Resolves once the subscribing connection is ready (tests wait for it). */
+  async ready(): Promise<void> {
+    if (this.subscriber.status === "ready") return;
+    await new Promise<void>((resolve) => this.subscriber.once("ready", () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    this.local.removeAllListeners();
+    await Promise.all([
+      this.publisher.quit().catch(() => this.publisher.disconnect()),
+      this.subscriber.quit().catch(() => this.subscriber.disconnect()),
+    ]);
+  }
+}
+
+export function createEventBus(redisUrl: string | null): EventBus {
+  return redisUrl ? new RedisEventBus(redisUrl) : new InProcessEventBus();
+}

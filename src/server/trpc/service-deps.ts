@@ -1,0 +1,8 @@
+import { getRealtime } from "~/server/realtime";
+import type { ServiceDeps } from "~/server/service-deps";
+import type { Context } from "./context";
+
+/** The services' dependencies for one call. */
+export function serviceDeps(ctx: Pick<Context, "prisma">): ServiceDeps {
+  return { prisma: ctx.prisma, realtime: getRealtime() };
+}

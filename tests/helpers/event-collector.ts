@@ -1,0 +1,38 @@
+import { vi } from "vitest";
+import type { ClientEvent } from "~/features/events/contracts";
+import type { NodeTrpcClient } from "~/trpc/node-client";
+
+/** Subscribes to events.onEvent and keeps everything that arrives, for assertions. */
+export function collectEvents(client: NodeTrpcClient, input?: { lastEventId?: string | null }) {
+  const events: ClientEvent[] = [];
+  const errors: unknown[] = [];
+  let lastId: string | undefined;
+  const subscription = client.api.events.onEvent.subscribe(input ?? null, {
+    onData: (envelope) => {
+      const { id, data } = envelope as unknown as { id: string; data: ClientEvent };
+      if (data === undefined) {
+        events.push(envelope as unknown as ClientEvent);
+        return;
+      }
+      lastId = id;
+      events.push(data);
+    },
+    onError: (error) => errors.push(error),
+  });
+  return {
+    events,
+    errors,
+    get lastEventId() {
+      return lastId;
+    },
+    ofType<T extends ClientEvent["type"]>(type: T) {
+      return events.filter((event): event is Extract<ClientEvent, { type: T }> => event.type === type);
+    },
+    async ready() {
+      await vi.waitFor(() => {
+        if (!events.some((event) => event.type === "ready")) throw new Error("not ready yet");
+      });
+    },
+    stop: () => subscription.unsubscribe(),
+  };
+}

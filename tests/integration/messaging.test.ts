@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { invalidateMessagingLimits } from "~/features/settings/settings.service";
+import { collectEvents } from "../helpers/event-collector";
+import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function person(name: string) {
+  const user = await t.createUser({ name });
+  const client = await t.client({ userId: user.id, origin: TEST_APP_ORIGIN });
+  return { user, client, api: client.api };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => "OK",
+    (error: { data?: { code?: string } }) => error.data?.code ?? "UNKNOWN",
+  );
+}
+
+describe("two people chatting", () => {
+  it("delivers a message live and shows the sender when it was read", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const anaEvents = collectEvents(ana.client);
+    const benEvents = collectEvents(ben.client);
+    await Promise.all([anaEvents.ready(), benEvents.ready()]);
+
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const sent = await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "  hello Ben  ", clientMessageId: "m-1" });
+    expect(sent).toMatchObject({ seq: 1, content: "hello Ben", senderId: ana.user.id });
+
+    await vi.waitFor(() => expect(benEvents.ofType("message.created")).toHaveLength(1));
+    expect(benEvents.ofType("conversation.created")[0]?.conversation.id).toBe(conversation.id);
+    expect(benEvents.ofType("message.created")[0]?.message).toMatchObject({ id: sent.id, content: "hello Ben", seq: 1 });
+
+    const benView = await ben.api.conversations.list.query();
+    expect(benView.items[0]).toMatchObject({ id: conversation.id, unreadCount: 1, lastMessage: { preview: "hello Ben" } });
+    expect(await ben.api.conversations.unreadCount.query()).toEqual({ total: 1 });
+
+    expect(await ben.api.conversations.markAsRead.mutate({ conversationId: conversation.id, upToSeq: 1 })).toEqual({
+      lastReadSeq: 1,
+      unreadCount: 0,
+    });
+    await vi.waitFor(() => expect(anaEvents.ofType("receipt.updated")).toHaveLength(1));
+    expect(anaEvents.ofType("receipt.updated")[0]).toMatchObject({ userId: ben.user.id, status: "READ", upToSeq: 1 });
+    anaEvents.stop();
+    benEvents.stop();
+  });
+
+  it("stores one message for ten simultaneous sends with one client message id", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        ana.api.messages.send.mutate({ conversationId: conversation.id, content: "only once", clientMessageId: "dup-1" }),
+      ),
+    );
+    expect(new Set(results.map((m) => m.id)).size).toBe(1);
+    const history = await ben.api.messages.list.query({ conversationId: conversation.id });
+    expect(history.items.map((m) => [m.seq, m.content])).toEqual([[1, "only once"]]);
+    // Hours later, the same key still answers with the original.
+    const retry = await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "different text", clientMessageId: "dup-1" });
+    expect(retry.id).toBe(results[0]!.id);
+  });
+
+  it("gives both people the same direct conversation when they start it at the same moment", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const [fromAna, fromBen] = await Promise.all([
+      ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id }),
+      ben.api.conversations.createDirect.mutate({ recipientId: ana.user.id }),
+    ]);
+    expect(fromAna.id).toBe(fromBen.id);
+    expect(await t.server.database.prisma.conversation.count({ where: { id: fromAna.id } })).toBe(1);
+  });
+});
+
+describe("a client that was away", () => {
+  it("receives all 100 messages it missed, in order, once", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const before = collectEvents(ben.client);
+    await before.ready();
+    const cursor = before.lastEventId!;
+    before.stop();
+
+    for (let i = 1; i <= 100; i++) {
+      await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `message ${i}`, clientMessageId: `away-${i}` });
+    }
+    const after = collectEvents(ben.client, { lastEventId: cursor });
+    await after.ready();
+    const received = after.ofType("message.created").map((e) => e.message.seq);
+    expect(received).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(after.ofType("ready")[0]).toMatchObject({ replayed: 100 });
+    after.stop();
+  });
+
+  it("gets no duplicate where replay and live overlap", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const before = collectEvents(ben.client);
+    await before.ready();
+    const cursor = before.lastEventId!;
+    before.stop();
+    for (let i = 1; i <= 30; i++) {
+      await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `early ${i}`, clientMessageId: `early-${i}` });
+    }
+    // Resubscribe while more messages are being sent: some arrive by replay, some live, some both ways.
+    const sending = (async () => {
+      for (let i = 31; i <= 60; i++) {
+        await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `late ${i}`, clientMessageId: `late-${i}` });
+      }
+    })();
+    const after = collectEvents(ben.client, { lastEventId: cursor });
+    await sending;
+    await vi.waitFor(() => expect(after.ofType("message.created")).toHaveLength(60));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(after.ofType("message.created").map((e) => e.message.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    after.stop();
+  });
+
+  it("is told to resync when its cursor cannot be replayed", async () => {
+    const ana = await person("Ana");
+    const events = collectEvents(ana.client, { lastEventId: "999999999999" });
+    await vi.waitFor(() => expect(events.errors).toHaveLength(1));
+    expect(events.errors[0]).toMatchObject({ message: "RESYNC_REQUIRED", data: { code: "PRECONDITION_FAILED" } });
+  });
+});
+
+describe("groups", () => {
+  it("adds and removes members with system messages; a removed member stops receiving at once", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const cleo = await person("Cleo");
+    const dev = await person("Dev");
+    const cleoEvents = collectEvents(cleo.client);
+    const devEvents = collectEvents(dev.client);
+    await Promise.all([cleoEvents.ready(), devEvents.ready()]);
+
+    const group = await ana.api.conversations.createGroup.mutate({ name: "Launch", participantIds: [ben.user.id, cleo.user.id] });
+    expect(group.participants.map((p) => p.name).sort()).toEqual(["Ana", "Ben", "Cleo"]);
+    await ana.api.conversations.addParticipants.mutate({ conversationId: group.id, userIds: [dev.user.id] });
+    await vi.waitFor(() => expect(devEvents.ofType("message.created").map((e) => e.message.content)).toEqual(["Ana added Dev"]));
+
+    await ana.api.messages.send.mutate({ conversationId: group.id, content: "before", clientMessageId: "g-1" });
+    await vi.waitFor(() => expect(cleoEvents.ofType("message.created").some((e) => e.message.content === "before")).toBe(true));
+
+    // Only the creator (or a moderator) removes others.
+    expect(await codeOf(ben.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: cleo.user.id }))).toBe(
+      "FORBIDDEN",
+    );
+    await ana.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: cleo.user.id });
+    await vi.waitFor(() => expect(cleoEvents.ofType("conversation.member_removed")).toHaveLength(1));
+    await ana.api.messages.send.mutate({ conversationId: group.id, content: "after", clientMessageId: "g-2" });
+    await vi.waitFor(() => expect(devEvents.ofType("message.created").some((e) => e.message.content === "after")).toBe(true));
+    expect(cleoEvents.ofType("message.created").map((e) => e.message.content)).not.toContain("after");
+    expect(await codeOf(cleo.api.messages.list.query({ conversationId: group.id }))).toBe("NOT_FOUND");
+
+    const history = await ana.api.messages.list.query({ conversationId: group.id });
+    expect(history.items.filter((m) => m.type === "SYSTEM").map((m) => m.content)).toEqual([
+      'Ana created the group "Launch"',
+      "Ana added Dev",
+      "Ana removed Cleo",
+    ]);
+    expect(history.items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    cleoEvents.stop();
+    devEvents.stop();
+  });
+
+  it("respects the maximum group size from the settings", async () => {
+    const ana = await person("Ana");
+    const others = await Promise.all([person("B"), person("C"), person("D")]);
+    await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: { maxGroupParticipants: 3 } });
+    invalidateMessagingLimits();
+    try {
+      expect(
+        await codeOf(
+          ana.api.conversations.createGroup.mutate({ name: "Too big", participantIds: others.map((o) => o.user.id) }),
+        ),
+      ).toBe("BAD_REQUEST");
+    } finally {
+      await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: { maxGroupParticipants: 50 } });
+      invalidateMessagingLimits();
+    }
+  });
+});
+
+describe("editing, deleting and reacting", () => {
+  it("reaches the other side, and deleted content is served to nobody, replay included", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const start = collectEvents(ben.client);
+    await start.ready();
+    const cursor = start.lastEventId!;
+    const message = await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "secret plan", clientMessageId: "s-1" });
+    await ana.api.messages.edit.mutate({ messageId: message.id, content: "secret plan v2" });
+    const reacted = await ben.api.messages.react.mutate({ messageId: message.id, emoji: "👍" });
+    expect(reacted.reactions).toEqual([{ emoji: "👍", count: 1, userIds: [ben.user.id] }]);
+    expect(await codeOf(ben.api.messages.edit.mutate({ messageId: message.id, content: "hijack" }))).toBe("FORBIDDEN");
+    expect(await codeOf(ben.api.messages.delete.mutate({ messageId: message.id }))).toBe("FORBIDDEN");
+    await vi.waitFor(() => expect(start.ofType("reaction.updated")).toHaveLength(1));
+    expect(start.ofType("message.updated")[0]?.message).toMatchObject({ content: "secret plan v2" });
+
+    await ana.api.messages.delete.mutate({ messageId: message.id });
+    await vi.waitFor(() => expect(start.ofType("message.deleted")).toHaveLength(1));
+    start.stop();
+
+    const listed = await ben.api.messages.list.query({ conversationId: conversation.id });
+    expect(listed.items[0]).toMatchObject({ content: null, reactions: [] });
+    expect(listed.items[0]?.deletedAt).toBeInstanceOf(Date);
+    const replay = collectEvents(ben.client, { lastEventId: cursor });
+    await replay.ready();
+    expect(JSON.stringify(replay.events)).not.toContain("secret plan");
+    replay.stop();
+  });
+});
+
+describe("when messaging is turned off", () => {
+  it("refuses with FORBIDDEN and a clear message", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: { enabled: false } });
+    invalidateMessagingLimits();
+    try {
+      const error = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ message: "Messaging is turned off by an administrator.", data: { code: "FORBIDDEN" } });
+    } finally {
+      await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: { enabled: true } });
+      invalidateMessagingLimits();
+    }
+  });
+});
