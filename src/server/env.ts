@@ -62,6 +62,8 @@ export const envSchema = z.object({
   /** Demo users: default on for the embedded database, off for a real one. */
   SEED_DEMO_USERS: optionalNonEmpty.pipe(booleanFromString.optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How long a user stays online after their last connection closes (reloads and blips reconnect within it). */
+  PRESENCE_OFFLINE_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(5_000),
   /** Seconds a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
   // Initial messaging settings (the admin page changes them afterwards).

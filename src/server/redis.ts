@@ -34,5 +34,17 @@ export async function closeRedis(): Promise<void> {
   const current = state();
   const client = current.client;
   current.client = undefined;
-  if (client) await client.quit().catch(() => client.disconnect());
+  if (client) await disconnectRedis(client);
+}
+
+/**
+ * QUIT waits for the server; a client that never reached Redis would wait
+ * forever (QUIT sits in its offline queue), so it is just dropped.
+ */
+export async function disconnectRedis(client: Redis): Promise<void> {
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  await client.quit().catch(() => client.disconnect());
 }

@@ -56,6 +56,7 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     SEED_DEMO_USERS: "false",
     // Tests play the proxy: each client says which address it comes from.
     TRUST_PROXY_HOPS: "1",
+    PRESENCE_OFFLINE_GRACE_MS: "300",
     ...overrides,
   });
   const server = await startAppServer({ env, next: false, dev: false });
@@ -66,15 +67,16 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     database,
     baseUrl: server.url,
     async createUser(input = {}) {
-      userCounter += 1;
+      // Taken before the first await: parallel calls must not share a number.
+      const number = ++userCounter;
       const roles = await server.database.prisma.role.findMany({
         where: { name: { in: input.roles ?? [ROLES.user] } },
         select: { id: true },
       });
       return server.database.prisma.user.create({
         data: {
-          name: input.name ?? `Test User ${userCounter}`,
-          email: input.email ?? `user${userCounter}-${Date.now()}@test.example`,
+          name: input.name ?? `Test User ${number}`,
+          email: input.email ?? `user${number}-${Date.now()}@test.example`,
           roles: { create: roles.map((role) => ({ roleId: role.id })) },
         },
         select: { id: true, email: true, name: true },

@@ -242,3 +242,84 @@ describe("when messaging is turned off", () => {
     }
   });
 });
+
+describe("typing, presence and receipts", () => {
+  it("sends typing to the other members only, throttled, with its expiry", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const anaEvents = collectEvents(ana.client);
+    const benEvents = collectEvents(ben.client);
+    await Promise.all([anaEvents.ready(), benEvents.ready()]);
+
+    const before = Date.now();
+    await ana.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: true });
+    await ana.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: true });
+    await ana.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: false });
+    await vi.waitFor(() => expect(benEvents.ofType("typing")).toHaveLength(2));
+    const [started, stopped] = benEvents.ofType("typing");
+    expect(started).toMatchObject({ userId: ana.user.id, isTyping: true, conversationId: conversation.id });
+    expect(stopped).toMatchObject({ isTyping: false });
+    const limits = await t.server.database.prisma.messagingSettings.findUniqueOrThrow({ where: { id: 1 } });
+    const expiresIn = Date.parse(started!.expiresAt) - before;
+    expect(expiresIn).toBeGreaterThanOrEqual(limits.typingIndicatorTimeout - 50);
+    expect(expiresIn).toBeLessThanOrEqual(limits.typingIndicatorTimeout + 2_000);
+    expect(anaEvents.ofType("typing")).toHaveLength(0);
+    anaEvents.stop();
+    benEvents.stop();
+  });
+
+  it("shows a contact online, away when idle, and offline after their last connection", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const benEvents = collectEvents(ben.client);
+    await benEvents.ready();
+    const presenceOfAna = () => benEvents.ofType("presence").filter((e) => e.userId === ana.user.id).map((e) => e.status);
+
+    const anaEvents = collectEvents(ana.client);
+    await anaEvents.ready();
+    await vi.waitFor(() => expect(presenceOfAna()).toEqual(["online"]));
+    expect(await ben.api.presence.get.query({ userIds: [ana.user.id] })).toMatchObject([{ status: "online" }]);
+
+    await ana.api.presence.set.mutate({ status: "idle" });
+    await vi.waitFor(() => expect(presenceOfAna()).toEqual(["online", "away"]));
+
+    anaEvents.stop();
+    await vi.waitFor(() => expect(presenceOfAna()).toEqual(["online", "away", "offline"]));
+    const [offline] = await ben.api.presence.get.query({ userIds: [ana.user.id] });
+    expect(offline).toMatchObject({ status: "offline" });
+    expect(offline!.lastSeenAt).toBeInstanceOf(Date);
+    benEvents.stop();
+  });
+
+  it("tells the sender when a message was delivered and when it was read", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const anaEvents = collectEvents(ana.client);
+    await anaEvents.ready();
+    const message = await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "did you get it?", clientMessageId: "r-1" });
+    expect((await ana.api.messages.statuses.query({ messageId: message.id })).recipients).toMatchObject([
+      { userId: ben.user.id, status: "SENT", deliveredAt: null, readAt: null },
+    ]);
+
+    const benEvents = collectEvents(ben.client);
+    await benEvents.ready();
+    await vi.waitFor(() =>
+      expect(anaEvents.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ status: "DELIVERED", upToSeq: 1, userId: ben.user.id })),
+    );
+    const delivered = (await ana.api.messages.statuses.query({ messageId: message.id })).recipients[0];
+    expect(delivered).toMatchObject({ status: "DELIVERED", readAt: null });
+    expect(delivered!.deliveredAt).toBeInstanceOf(Date);
+
+    await ben.api.conversations.markAsRead.mutate({ conversationId: conversation.id, upToSeq: 1 });
+    await vi.waitFor(() => expect(anaEvents.ofType("receipt.updated").some((e) => e.status === "READ")).toBe(true));
+    const read = (await ana.api.messages.statuses.query({ messageId: message.id })).recipients[0];
+    expect(read).toMatchObject({ status: "READ" });
+    expect(read!.readAt).toBeInstanceOf(Date);
+    expect(await codeOf(ben.api.messages.statuses.query({ messageId: message.id }))).toBe("FORBIDDEN");
+    anaEvents.stop();
+    benEvents.stop();
+  });
+});

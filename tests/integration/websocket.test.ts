@@ -38,10 +38,13 @@ describe("the WebSocket endpoint", () => {
   it("authenticates a socket by its session cookie and serves a protected subscription", async () => {
     const user = await t.createUser({ name: "Subscriber" });
     const { api } = await t.client({ userId: user.id, origin: TEST_APP_ORIGIN });
-    const events: ClientEvent[] = [];
-    const subscription = api.events.onEvent.subscribe(undefined, { onData: (event) => events.push(event as ClientEvent) });
+    const events: { id: string; data: ClientEvent }[] = [];
+    const subscription = api.events.onEvent.subscribe(undefined, {
+      onData: (envelope) => events.push(envelope as unknown as { id: string; data: ClientEvent }),
+    });
     await vi.waitFor(() => expect(events).toHaveLength(1));
-    expect(events[0]).toMatchObject({ type: "ready", userId: user.id, replayed: 0 });
+    // Tracked: the id is what the client sends back to resume.
+    expect(events[0]).toMatchObject({ id: expect.stringMatching(/^\d+$/), data: { type: "ready", userId: user.id, replayed: 0 } });
     subscription.unsubscribe();
   });
 

@@ -27,6 +27,8 @@ export interface EventStreamOptions {
   lastEventId: string | null | undefined;
   signal: AbortSignal | undefined;
   socket: WebSocket | null;
+  /** Told of every message of someone else that goes out to this user (delivery receipts). */
+  onMessageDelivered?: (conversationId: string, seq: number) => void;
 }
 
 export type StreamItem = TrackedEnvelope<ClientEvent> | ClientEvent;
@@ -47,6 +49,11 @@ async function waitForSocketToDrain(socket: WebSocket | null, signal: AbortSigna
 
 export async function* streamEvents(options: EventStreamOptions): AsyncGenerator<StreamItem> {
   const { prisma, hub, userId, signal, socket } = options;
+  const noteDelivery = (event: { type: string; payload: Record<string, unknown> }) => {
+    if (event.type !== "message.created" || !options.onMessageDelivered) return;
+    const message = event.payload.message as { conversationId: string; seq: number; senderId: string | null };
+    if (message.senderId && message.senderId !== userId) options.onMessageDelivered(message.conversationId, message.seq);
+  };
   const queue = new SubscriberQueue();
   const subscriber: HubSubscriber = {
     userId,
@@ -70,6 +77,7 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
         for (const event of page) {
           await waitForSocketToDrain(socket, signal, queue);
           yield tracked(event.id, event.payload as ClientEvent);
+          noteDelivery(event);
           replayed += 1;
         }
         if (page.length < REPLAY_PAGE) break;
@@ -90,8 +98,10 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
       await waitForSocketToDrain(socket, signal, queue);
       const item = await queue.next(signal);
       if (!item) break;
-      if (item.kind === "durable") yield tracked(item.event.id, item.event.payload as ClientEvent);
-      else yield item.event;
+      if (item.kind === "durable") {
+        yield tracked(item.event.id, item.event.payload as ClientEvent);
+        noteDelivery(item.event);
+      } else yield item.event;
     }
     if (queue.overflowed && !signal?.aborted) {
       // Too far behind to keep up in memory: the client reconnects and replays from its cursor.

@@ -1,27 +1,38 @@
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { mapDomainErrors, permissionProcedure, router } from "~/server/trpc/trpc";
 import { onEventInput } from "./contracts";
-import { getEventHub } from "./event-hub-instance";
 import { streamEvents } from "./event-stream";
+import { getMessagingRuntime } from "./runtime";
 
 export const eventsRouter = router({
   /**
    * The one subscription of a signed-in client: every event it may see. Durable
    * events are tracked; a reconnecting client sends the last id it got (wsLink
-   * does it) and receives what it missed, in order, once.
+   * does it) and receives what it missed, in order, once. While it is open, its
+   * user counts as connected for presence.
    */
   onEvent: permissionProcedure(PERMISSIONS.messagingAccess)
     .input(onEventInput)
-    .subscription(({ ctx, input, signal }) =>
-      mapDomainErrors(
-        streamEvents({
-          prisma: ctx.prisma,
-          hub: getEventHub(),
-          userId: ctx.user.id,
-          lastEventId: input?.lastEventId,
-          signal,
-          socket: ctx.socket,
-        }),
-      ),
-    ),
+    .subscription(async function* ({ ctx, input, signal }) {
+      const { hub, presence, deliveries } = getMessagingRuntime();
+      await presence.connected(ctx.user.id, ctx.connectionId);
+      await deliveries.deliverPending(ctx.user.id);
+      try {
+        yield* mapDomainErrors(
+          streamEvents({
+            prisma: ctx.prisma,
+            hub,
+            userId: ctx.user.id,
+            lastEventId: input?.lastEventId,
+            signal,
+            socket: ctx.socket,
+            onMessageDelivered: (conversationId, seq) => deliveries.record(conversationId, ctx.user.id, seq),
+          }),
+        );
+      } finally {
+        void presence.disconnected(ctx.user.id, ctx.connectionId).catch((error: unknown) => {
+          ctx.log.warn({ err: error }, "presence update after disconnect failed");
+        });
+      }
+    }),
 });

@@ -1,5 +1,6 @@
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { okOutput } from "~/features/conversations/contracts";
+import { getMessagingRuntime } from "~/features/events/runtime";
 import { serviceDeps } from "~/server/trpc/service-deps";
 import { permissionProcedure, router } from "~/server/trpc/trpc";
 import {
@@ -8,8 +9,10 @@ import {
   listMessagesOutput,
   messageIdInput,
   messageSchema,
+  messageStatusesOutput,
   reactInput,
   sendMessageInput,
+  typingInput,
 } from "./contracts";
 import * as messages from "./messages.service";
 
@@ -35,6 +38,16 @@ export const messagesRouter = router({
     .input(messageIdInput)
     .output(okOutput)
     .mutation(({ ctx, input }) => messages.deleteMessage(serviceDeps(ctx), ctx.user, input)),
+
+  statuses: member
+    .input(messageIdInput)
+    .output(messageStatusesOutput)
+    .query(({ ctx, input }) => messages.messageStatuses(serviceDeps(ctx), ctx.user, input)),
+
+  typing: member
+    .input(typingInput)
+    .output(okOutput)
+    .mutation(({ ctx, input }) => getMessagingRuntime().typing.report(ctx.prisma, ctx.user, input)),
 
   react: member
     .input(reactInput)

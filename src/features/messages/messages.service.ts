@@ -233,3 +233,44 @@ export async function toggleReaction(
     return { ...toMessage(row), reactions: summary };
   });
 }
+
+/**
+ * Per recipient: SENT, DELIVERED (a client of theirs received it) or READ, with
+ * the times, from the members' positions and the receipts that moved them. For
+ * the sender and moderators.
+ */
+export async function messageStatuses(deps: ServiceDeps, user: SessionUser, input: { messageId: string }) {
+  const isModerator = user.permissions.includes(PERMISSIONS.messagingAdmin);
+  const row = isModerator
+    ? await deps.prisma.message.findUnique({ where: { id: input.messageId }, select: messageSelect })
+    : await loadMessageForMember(deps, user, input.messageId);
+  if (!row) throw new DomainError("NOT_FOUND", "That message does not exist.");
+  if (row.senderId !== user.id && !isModerator) throw new DomainError("FORBIDDEN", "Only the sender sees who received a message.");
+  const members = await deps.prisma.conversationParticipant.findMany({
+    where: { conversationId: row.conversationId, leftAt: null, userId: row.senderId ? { not: row.senderId } : undefined },
+    select: { userId: true, lastDeliveredSeq: true, lastReadSeq: true, user: { select: { name: true } } },
+    orderBy: { joinedAt: "asc" },
+  });
+  const firstReceipts = await deps.prisma.$queryRaw<{ user_id: string; kind: "DELIVERED" | "READ"; at: Date }[]>`
+    SELECT DISTINCT ON (user_id, kind) user_id, kind::text AS kind, at
+      FROM message_receipts
+     WHERE conversation_id = ${row.conversationId}::uuid AND up_to_seq >= ${row.seq}
+     ORDER BY user_id, kind, up_to_seq ASC, at ASC`;
+  const receiptAt = (userId: string, kind: "DELIVERED" | "READ") =>
+    firstReceipts.find((receipt) => receipt.user_id === userId && receipt.kind === kind)?.at ?? null;
+  return {
+    messageId: row.id,
+    recipients: members.map((member) => {
+      const readAt = member.lastReadSeq >= row.seq ? receiptAt(member.userId, "READ") : null;
+      const delivered = member.lastDeliveredSeq >= row.seq || member.lastReadSeq >= row.seq;
+      return {
+        userId: member.userId,
+        name: member.user.name,
+        status: member.lastReadSeq >= row.seq ? ("READ" as const) : delivered ? ("DELIVERED" as const) : ("SENT" as const),
+        // Reading counts as delivery; its time stands in when no delivery was recorded first.
+        deliveredAt: delivered ? (receiptAt(member.userId, "DELIVERED") ?? readAt) : null,
+        readAt,
+      };
+    }),
+  };
+}

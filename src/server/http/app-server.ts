@@ -15,6 +15,7 @@ import { bootstrapDatabase, demoUsersWanted } from "~/server/db/seed";
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
+import { closeMessagingRuntime, configureMessagingRuntime } from "~/features/events/runtime";
 import { startRealtime } from "~/server/realtime";
 import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
@@ -169,6 +170,8 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
 
   const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });
   cleanups.push("real-time", () => realtime.close());
+  configureMessagingRuntime({ offlineGraceMs: env.PRESENCE_OFFLINE_GRACE_MS });
+  cleanups.push("messaging runtime", () => closeMessagingRuntime());
 
   const nextHandlers = options.next
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })

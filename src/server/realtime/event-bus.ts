@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
+import { disconnectRedis } from "~/server/redis";
 
 // The live path between server instances. It carries strings (each event is
 // serialized once, by its publisher) on a few channels. Delivery is best effort:
@@ -52,7 +53,9 @@ export class RedisEventBus implements EventBus {
     url: string,
     private readonly prefix = "chatline:",
   ) {
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 2 });
+    // Fails at once while disconnected instead of queueing: a send must not wait
+    // for Redis, and the events it would carry are read from PostgreSQL anyway.
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
     // Reconnects are ioredis' job (it resubscribes); health reports an outage.
     this.publisher.on("error", () => {});
@@ -83,10 +86,7 @@ export class RedisEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.local.removeAllListeners();
-    await Promise.all([
-      this.publisher.quit().catch(() => this.publisher.disconnect()),
-      this.subscriber.quit().catch(() => this.subscriber.disconnect()),
-    ]);
+    await Promise.all([disconnectRedis(this.publisher), disconnectRedis(this.subscriber)]);
   }
 }
 

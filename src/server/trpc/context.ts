@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type WebSocket from "ws";
 import type { SessionUser } from "~/features/auth/contracts";
@@ -19,6 +20,8 @@ export interface Context {
   userAgent: string | null;
   prisma: Db;
   log: Logger;
+  /** Names this connection (presence counts connections, not users). */
+  connectionId: string;
   /** The connection of a WebSocket context (its buffered bytes tell how far behind the client is). */
   socket: WebSocket | null;
   /** The user loaded by the authed middleware; a WebSocket connection reuses it for a minute. */
@@ -43,5 +46,6 @@ export async function createContext(opts: {
     log: logger.child({ requestId, transport, userId: session?.userId }),
     userCache: {},
     socket: opts.socket ?? null,
+    connectionId: randomUUID(),
   };
 }

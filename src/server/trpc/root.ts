@@ -2,6 +2,7 @@ import { authRouter } from "~/features/auth/auth.router";
 import { conversationsRouter } from "~/features/conversations/conversations.router";
 import { eventsRouter } from "~/features/events/events.router";
 import { messagesRouter } from "~/features/messages/messages.router";
+import { presenceRouter } from "~/features/presence/presence.router";
 import { usersRouter } from "~/features/users/users.router";
 import { router } from "./trpc";
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   conversations: conversationsRouter,
   messages: messagesRouter,
   users: usersRouter,
+  presence: presenceRouter,
   events: eventsRouter,
 });
 

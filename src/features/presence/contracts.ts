@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+export const presenceStatusSchema = z.enum(["online", "away", "offline"]);
+
+export const getPresenceInput = z.object({ userIds: z.array(z.uuid()).min(1).max(500) });
+export const getPresenceOutput = z.array(
+  z.object({ userId: z.uuid(), status: presenceStatusSchema, lastSeenAt: z.date().nullable() }),
+);
+
+/** What a client reports about the person in front of it. */
+export const setPresenceInput = z.object({ status: z.enum(["active", "idle"]) });

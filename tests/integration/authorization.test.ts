@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appRouter } from "~/server/trpc/root";
+import type { NodeTrpcClient } from "~/trpc/node-client";
+import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
+
+// Every procedure that names a conversation or a message must refuse someone who
+// is not a member. The table lists every procedure of the router: one added
+// without an entry here fails the coverage test, so it cannot ship unchecked.
+
+type Ids = { conversationId: string; messageId: string; memberId: string };
+type Call = (api: NodeTrpcClient["api"], ids: Ids) => Promise<unknown>;
+
+const takesNoId = "takes no conversation or message id";
+
+const table: Record<string, Call | typeof takesNoId> = {
+  "auth.signUp": takesNoId,
+  "auth.me": takesNoId,
+  "users.search": takesNoId,
+  "events.onEvent": takesNoId,
+  "conversations.createDirect": takesNoId,
+  "conversations.createGroup": takesNoId,
+  "conversations.list": takesNoId,
+  "conversations.unreadCount": takesNoId,
+  "conversations.search": takesNoId,
+  "conversations.get": (api, ids) => api.conversations.get.query({ conversationId: ids.conversationId }),
+  "conversations.addParticipants": (api, ids) =>
+    api.conversations.addParticipants.mutate({ conversationId: ids.conversationId, userIds: [ids.memberId] }),
+  "conversations.removeParticipant": (api, ids) =>
+    api.conversations.removeParticipant.mutate({ conversationId: ids.conversationId, userId: ids.memberId }),
+  "conversations.markAsRead": (api, ids) => api.conversations.markAsRead.mutate({ conversationId: ids.conversationId, upToSeq: 1 }),
+  "conversations.setMuted": (api, ids) => api.conversations.setMuted.mutate({ conversationId: ids.conversationId, muted: true }),
+  "messages.send": (api, ids) =>
+    api.messages.send.mutate({ conversationId: ids.conversationId, content: "let me in", clientMessageId: "intruder-1" }),
+  "messages.list": (api, ids) => api.messages.list.query({ conversationId: ids.conversationId }),
+  "messages.edit": (api, ids) => api.messages.edit.mutate({ messageId: ids.messageId, content: "changed" }),
+  "messages.delete": (api, ids) => api.messages.delete.mutate({ messageId: ids.messageId }),
+  "messages.react": (api, ids) => api.messages.react.mutate({ messageId: ids.messageId, emoji: "👀" }),
+  "messages.statuses": (api, ids) => api.messages.statuses.query({ messageId: ids.messageId }),
+  "messages.typing": (api, ids) => api.messages.typing.mutate({ conversationId: ids.conversationId, isTyping: true }),
+  // Presence is not a conversation's: any signed-in user may see it (as in a workspace directory).
+  "presence.get": takesNoId,
+  "presence.set": takesNoId,
+};
+
+let t: TestServer;
+let ids: Ids;
+let outsider: NodeTrpcClient;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  const [ana, ben, eve] = await Promise.all([t.createUser({ name: "Ana" }), t.createUser({ name: "Ben" }), t.createUser({ name: "Eve" })]);
+  const anaClient = await t.client({ userId: ana!.id, origin: TEST_APP_ORIGIN });
+  const group = await anaClient.api.conversations.createGroup.mutate({ name: "Private", participantIds: [ben!.id] });
+  const message = await anaClient.api.messages.send.mutate({ conversationId: group.id, content: "members only", clientMessageId: "a-1" });
+  ids = { conversationId: group.id, messageId: message.id, memberId: ben!.id };
+  outsider = await t.client({ userId: eve!.id, origin: TEST_APP_ORIGIN });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("authorization of every procedure", () => {
+  it("the table covers every procedure of the router", () => {
+    expect(Object.keys(appRouter._def.procedures).sort()).toEqual(Object.keys(table).sort());
+  });
+
+  const withIds = Object.entries(table).filter((entry): entry is [string, Call] => typeof entry[1] === "function");
+  it.each(withIds)("%s refuses a non-member and changes nothing", async (_path, call) => {
+    const before = await t.server.database.prisma.message.count();
+    const outcome = await call(outsider.api, ids).then(
+      () => "allowed",
+      (error: { data?: { code?: string } }) => error.data?.code,
+    );
+    expect(["NOT_FOUND", "FORBIDDEN"]).toContain(outcome);
+    expect(await t.server.database.prisma.message.count()).toBe(before);
+  });
+
+  it("leaves the conversation untouched", async () => {
+    const message = await t.server.database.prisma.message.findUniqueOrThrow({ where: { id: ids.messageId } });
+    expect(message).toMatchObject({ content: "members only", editedAt: null, deletedAt: null });
+    expect(await t.server.database.prisma.reaction.count({ where: { messageId: ids.messageId } })).toBe(0);
+    expect(await t.server.database.prisma.conversationParticipant.count({ where: { conversationId: ids.conversationId, leftAt: null } })).toBe(2);
+  });
+});
