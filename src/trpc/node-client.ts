@@ -9,7 +9,8 @@ import { TRPC_HTTP_PATH, TRPC_WS_PATH, reconnectDelayMs } from "./shared";
 // cookie the caller obtained (sign-in or a minted token).
 
 export interface NodeClientOptions {
-  baseUrl: string;
+  /** A function is asked again at every reconnect (tests use it as a load balancer). */
+  baseUrl: string | (() => string);
   cookie?: string;
   /** Sent as Origin on the upgrade and on HTTP requests, as a browser would. */
   origin?: string;
@@ -28,7 +29,8 @@ export function createNodeTrpcClient(options: NodeClientOptions): NodeTrpcClient
   const headers: Record<string, string> = { ...options.headers };
   if (options.cookie) headers.cookie = options.cookie;
   if (options.origin) headers.origin = options.origin;
-  const wsUrl = `${options.baseUrl.replace(/^http/, "ws")}${TRPC_WS_PATH}`;
+  const baseUrl = typeof options.baseUrl === "function" ? options.baseUrl : () => options.baseUrl as string;
+  const wsUrl = () => `${baseUrl().replace(/^http/, "ws")}${TRPC_WS_PATH}`;
 
   // ws (unlike a browser) lets us set the upgrade request's headers.
   class HeaderWebSocket extends WebSocket {
@@ -47,7 +49,7 @@ export function createNodeTrpcClient(options: NodeClientOptions): NodeTrpcClient
       splitLink({
         condition: (op) => op.type === "subscription",
         true: wsLink({ client: wsClient, transformer: superjson }),
-        false: httpBatchLink({ url: `${options.baseUrl}${TRPC_HTTP_PATH}`, transformer: superjson, headers }),
+        false: httpBatchLink({ url: `${baseUrl()}${TRPC_HTTP_PATH}`, transformer: superjson, headers }),
       }),
     ],
   });

@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDatabase, type Database } from "~/server/db/client";
+import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
+import { collectEvents } from "../helpers/event-collector";
+import { startInstanceProcess, type InstanceProcess } from "../helpers/instance-process";
+import { createTestDatabase, type TestDatabase } from "../helpers/test-database";
+import { TEST_APP_ORIGIN, TEST_AUTH_SECRET } from "../helpers/test-server";
+
+// Two server processes on one PostgreSQL and one Redis, with no sticky sessions:
+// what a scaled-out deployment is. Needs both services (CI has them); the
+// embedded database cannot be shared between processes.
+
+const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+
+describe.runIf(hasServices)("two instances", () => {
+  let database: TestDatabase;
+  let db: Database;
+  let dataDir: string;
+  let a: InstanceProcess;
+  let b: InstanceProcess;
+  const clients: NodeTrpcClient[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(tmpdir(), "chatline-multi-"));
+    const env = {
+      DATABASE_URL: database.connectionString,
+      REDIS_URL: process.env.REDIS_URL!,
+      NEXTAUTH_SECRET: TEST_AUTH_SECRET,
+      APP_URL: TEST_APP_ORIGIN,
+      DATA_DIR: dataDir,
+      SEED_DEMO_USERS: "false",
+      PRESENCE_OFFLINE_GRACE_MS: "300",
+      LOG_LEVEL: "warn",
+    };
+    [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
+    db = createDatabase(database.connectionString, { poolSize: 2 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db?.close();
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function signedIn(name: string, baseUrl: string | (() => string)) {
+    const roles = await db.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
+    const user = await db.prisma.user.create({
+      data: { name, email: `${name.toLowerCase()}-${Date.now()}@multi.example`, roles: { create: roles.map((r) => ({ roleId: r.id })) } },
+    });
+    const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
+    const client = createNodeTrpcClient({
+      baseUrl,
+      cookie: `next-auth.session-token=${token}`,
+      origin: TEST_APP_ORIGIN,
+      // Reconnect quickly: the test waits for it.
+      retryDelayMs: () => 200,
+    });
+    clients.push(client);
+    return { user, client, api: client.api };
+  }
+
+  it("deliver each other's messages, typing and presence, and lose nothing when one is killed mid-stream", async () => {
+    const ana = await signedIn("Ana", a.url);
+    // Ben's "load balancer" sends him to B while it lives, then to A.
+    let bAlive = true;
+    const ben = await signedIn("Ben", () => (bAlive ? b.url : a.url));
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+
+    // Presence is ephemeral (a client asks presence.get for the state when it
+    // connects), so Ana listens before Ben comes online.
+    const anaEvents = collectEvents(ana.client);
+    await anaEvents.ready();
+    const benEvents = collectEvents(ben.client);
+    await benEvents.ready();
+    expect(anaEvents.ofType("ready")[0]?.instanceId).not.toBe(benEvents.ofType("ready")[0]?.instanceId);
+
+    // Presence and typing cross instances.
+    await vi.waitFor(() => expect(anaEvents.ofType("presence").some((e) => e.userId === ben.user.id && e.status === "online")).toBe(true));
+    await ben.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: true });
+    await vi.waitFor(() => expect(anaEvents.ofType("typing")).toHaveLength(1));
+
+    // Ana sends 60 messages; B is killed after the 20th.
+    for (let i = 1; i <= 60; i++) {
+      await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `m${i}`, clientMessageId: `multi-${i}` });
+      if (i === 20) {
+        await vi.waitFor(() => expect(benEvents.ofType("message.created").length).toBeGreaterThanOrEqual(10));
+        bAlive = false;
+        await b.kill();
+      }
+    }
+    await vi.waitFor(() => expect(benEvents.ofType("message.created")).toHaveLength(60), { timeout: 20_000 });
+    // Let anything late or duplicated show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const seqs = benEvents.ofType("message.created").map((e) => e.message.seq);
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    // The client reconnected to A and resumed by cursor.
+    const readies = benEvents.ofType("ready");
+    expect(readies.length).toBeGreaterThanOrEqual(2);
+    expect(readies[readies.length - 1]?.instanceId).toBe(anaEvents.ofType("ready")[0]?.instanceId);
+    expect(await db.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(60);
+    anaEvents.stop();
+    benEvents.stop();
+  }, 90_000);
+});
