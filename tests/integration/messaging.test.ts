@@ -323,3 +323,33 @@ describe("typing, presence and receipts", () => {
     benEvents.stop();
   });
 });
+
+describe("receipts in a group", () => {
+  it("go to the senders of the messages they cover and to the reader's own devices, not to everyone", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const cleo = await person("Cleo");
+    const group = await ana.api.conversations.createGroup.mutate({ name: "Receipts", participantIds: [ben.user.id, cleo.user.id] });
+    const anaEvents = collectEvents(ana.client);
+    const benEvents = collectEvents(ben.client);
+    const cleoOtherTab = collectEvents(await t.client({ userId: cleo.user.id, origin: TEST_APP_ORIGIN }));
+    await Promise.all([anaEvents.ready(), benEvents.ready(), cleoOtherTab.ready()]);
+
+    const message = await ana.api.messages.send.mutate({ conversationId: group.id, content: "seen?", clientMessageId: "gr-1" });
+    await cleo.api.conversations.markAsRead.mutate({ conversationId: group.id, upToSeq: message.seq });
+
+    await vi.waitFor(() =>
+      expect(anaEvents.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
+    );
+    await vi.waitFor(() =>
+      expect(cleoOtherTab.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(benEvents.ofType("receipt.updated").filter((e) => e.userId === cleo.user.id)).toEqual([]);
+    const statuses = await ana.api.messages.statuses.query({ messageId: message.id });
+    expect(statuses.recipients.find((r) => r.userId === cleo.user.id)).toMatchObject({ status: "READ" });
+    anaEvents.stop();
+    benEvents.stop();
+    cleoOtherTab.stop();
+  });
+});

@@ -1,4 +1,5 @@
 import type { SessionUser } from "~/features/auth/contracts";
+import { receiptEvents } from "~/features/messages/receipts";
 import { writeSystemMessage } from "~/features/messages/system-messages";
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
@@ -258,31 +259,31 @@ export async function markAsRead(
   const target = Math.min(input.upToSeq, membership.conversation.lastSeq);
   if (target > membership.lastReadSeq) {
     await withEvents(deps, async (tx, append) => {
-      const [moved] = await tx.$queryRaw<{ last_read_seq: number; last_read_at: Date }[]>`
-        UPDATE conversation_participants
+      const [moved] = await tx.$queryRaw<{ previous_seq: number; last_read_at: Date }[]>`
+        UPDATE conversation_participants p
            SET last_read_seq = ${target}, last_read_at = now(),
-               last_delivered_seq = GREATEST(last_delivered_seq, ${target}),
-               last_delivered_at = CASE WHEN last_delivered_seq < ${target} THEN now() ELSE last_delivered_at END
-         WHERE conversation_id = ${input.conversationId}::uuid AND user_id = ${user.id}::uuid AND last_read_seq < ${target}
-         RETURNING last_read_seq, last_read_at`;
+               last_delivered_seq = GREATEST(p.last_delivered_seq, ${target}),
+               last_delivered_at = CASE WHEN p.last_delivered_seq < ${target} THEN now() ELSE p.last_delivered_at END
+          FROM (SELECT last_read_seq FROM conversation_participants
+                 WHERE conversation_id = ${input.conversationId}::uuid AND user_id = ${user.id}::uuid FOR UPDATE) previous
+         WHERE p.conversation_id = ${input.conversationId}::uuid AND p.user_id = ${user.id}::uuid AND p.last_read_seq < ${target}
+         RETURNING previous.last_read_seq AS previous_seq, p.last_read_at`;
       if (!moved) return;
       await tx.messageReceipt.create({
         data: { conversationId: input.conversationId, userId: user.id, kind: "READ", upToSeq: target, at: moved.last_read_at },
       });
-      await append([
-        {
-          type: "receipt.updated",
-          conversationId: input.conversationId,
-          payload: {
-            type: "receipt.updated",
+      await append(
+        await receiptEvents(tx, [
+          {
             conversationId: input.conversationId,
             userId: user.id,
             status: "READ",
+            previousSeq: moved.previous_seq,
             upToSeq: target,
-            at: moved.last_read_at.toISOString(),
+            at: moved.last_read_at,
           },
-        },
-      ]);
+        ]),
+      );
     });
   }
   const conversation = await getConversation(deps, user.id, input.conversationId);

@@ -2,6 +2,7 @@ import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
 import type { ServiceDeps } from "~/server/service-deps";
 import { withEvents } from "~/server/realtime/transaction";
+import { receiptEvents } from "./receipts";
 
 // DELIVERED receipts: when a message event goes out on a recipient's socket, its
 // seq is noted here; every FLUSH_MS the highest seq per (conversation, member) is
@@ -60,13 +61,24 @@ export class DeliveryTracker {
 
   private async write(batch: { conversationId: string; userId: string; seq: number }[]) {
     await withEvents(this.deps, async (tx, append) => {
-      const moved = await tx.$queryRaw<{ conversation_id: string; user_id: string; last_delivered_seq: number; last_delivered_at: Date }[]>`
+      const moved = await tx.$queryRaw<
+        { conversation_id: string; user_id: string; previous_seq: number; last_delivered_seq: number; last_delivered_at: Date }[]
+      >`
+        WITH wanted AS (
+          SELECT * FROM unnest(${batch.map((b) => b.conversationId)}::uuid[], ${batch.map((b) => b.userId)}::uuid[],
+                               ${batch.map((b) => b.seq)}::int[]) AS d(conversation_id, user_id, seq)
+        ), previous AS (
+          SELECT p.conversation_id, p.user_id, p.last_delivered_seq AS previous_seq, w.seq
+            FROM conversation_participants p
+            JOIN wanted w ON w.conversation_id = p.conversation_id AND w.user_id = p.user_id
+           WHERE p.last_delivered_seq < w.seq
+             FOR UPDATE OF p
+        )
         UPDATE conversation_participants p
-           SET last_delivered_seq = d.seq, last_delivered_at = now()
-          FROM unnest(${batch.map((b) => b.conversationId)}::uuid[], ${batch.map((b) => b.userId)}::uuid[], ${batch.map((b) => b.seq)}::int[])
-               AS d(conversation_id, user_id, seq)
-         WHERE p.conversation_id = d.conversation_id AND p.user_id = d.user_id AND p.last_delivered_seq < d.seq
-         RETURNING p.conversation_id, p.user_id, p.last_delivered_seq, p.last_delivered_at`;
+           SET last_delivered_seq = previous.seq, last_delivered_at = now()
+          FROM previous
+         WHERE p.conversation_id = previous.conversation_id AND p.user_id = previous.user_id
+         RETURNING p.conversation_id, p.user_id, previous.previous_seq, p.last_delivered_seq, p.last_delivered_at`;
       if (moved.length === 0) return;
       await tx.messageReceipt.createMany({
         data: moved.map((row) => ({
@@ -78,18 +90,17 @@ export class DeliveryTracker {
         })),
       });
       await append(
-        moved.map((row) => ({
-          type: "receipt.updated",
-          conversationId: row.conversation_id,
-          payload: {
-            type: "receipt.updated",
+        await receiptEvents(
+          tx,
+          moved.map((row) => ({
             conversationId: row.conversation_id,
             userId: row.user_id,
-            status: "DELIVERED",
+            status: "DELIVERED" as const,
+            previousSeq: row.previous_seq,
             upToSeq: row.last_delivered_seq,
-            at: row.last_delivered_at.toISOString(),
-          },
-        })),
+            at: row.last_delivered_at,
+          })),
+        ),
       );
     });
   }

@@ -1,0 +1,42 @@
+import type { Prisma } from "~/generated/prisma/client";
+import type { NewEvent } from "~/server/realtime/event-store";
+
+// Who hears about a receipt: the senders of the messages it covers (for their
+// "delivered" and "read" ticks and "seen by"), and for a read, the reader's own
+// other devices (to clear the unread badge). Not the whole conversation: in a
+// group of a hundred, each receipt would otherwise go to a hundred people.
+
+export interface PositionMove {
+  conversationId: string;
+  userId: string;
+  status: "DELIVERED" | "READ";
+  previousSeq: number;
+  upToSeq: number;
+  at: Date;
+}
+
+export async function receiptEvents(tx: Prisma.TransactionClient, moves: PositionMove[]): Promise<NewEvent[]> {
+  if (moves.length === 0) return [];
+  const senders = await tx.$queryRaw<{ index: number; sender_id: string }[]>`
+    SELECT DISTINCT d.index::int AS index, m.sender_id
+      FROM unnest(${moves.map((m) => m.conversationId)}::uuid[], ${moves.map((m) => m.userId)}::uuid[],
+                  ${moves.map((m) => m.previousSeq)}::int[], ${moves.map((m) => m.upToSeq)}::int[])
+           WITH ORDINALITY AS d(conversation_id, user_id, previous_seq, up_to_seq, index)
+      JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq > d.previous_seq AND m.seq <= d.up_to_seq
+     WHERE m.sender_id IS NOT NULL AND m.sender_id <> d.user_id`;
+  const events: NewEvent[] = [];
+  moves.forEach((move, position) => {
+    const payload = {
+      type: "receipt.updated",
+      conversationId: move.conversationId,
+      userId: move.userId,
+      status: move.status,
+      upToSeq: move.upToSeq,
+      at: move.at.toISOString(),
+    };
+    const audience = new Set(senders.filter((s) => s.index === position + 1).map((s) => s.sender_id));
+    if (move.status === "READ") audience.add(move.userId);
+    for (const userId of audience) events.push({ type: "receipt.updated", conversationId: move.conversationId, userId, payload });
+  });
+  return events;
+}
