@@ -64,6 +64,10 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long a user stays online after their last connection closes (reloads and blips reconnect within it). */
   PRESENCE_OFFLINE_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(5_000),
+  /** Events one subscription may have waiting before typing/presence are shed and, at the limit, its socket is closed. */
+  EVENT_QUEUE_CAPACITY: z.coerce.number().int().min(10).max(1_000_000).default(2_000),
+  /** Unflushed bytes on a socket above which the server stops sending to it and lets its queue absorb. */
+  EVENT_SOCKET_HIGH_WATER_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Seconds a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
   // Initial messaging settings (the admin page changes them afterwards).

@@ -15,8 +15,6 @@ import { SubscriberQueue } from "./subscriber-queue";
 // them the replay already covered.
 
 const REPLAY_PAGE = 500;
-/** Socket bytes not yet flushed above which we stop sending and let the queue absorb. */
-const SOCKET_HIGH_WATER = 1024 * 1024;
 /** WebSocket close code for "try again later": the client reconnects and resumes. */
 const CLOSE_TRY_AGAIN_LATER = 1013;
 
@@ -27,6 +25,9 @@ export interface EventStreamOptions {
   lastEventId: string | null | undefined;
   signal: AbortSignal | undefined;
   socket: WebSocket | null;
+  queueCapacity?: number;
+  /** Socket bytes not yet flushed above which we stop sending and let the queue absorb. */
+  socketHighWaterBytes?: number;
   /** Told of every message of someone else that goes out to this user (delivery receipts). */
   onMessageDelivered?: (conversationId: string, seq: number) => void;
 }
@@ -41,8 +42,13 @@ async function membershipAt(prisma: Db, userId: string, eventId: bigint): Promis
   return rows.map((row) => row.conversation_id);
 }
 
-async function waitForSocketToDrain(socket: WebSocket | null, signal: AbortSignal | undefined, queue: SubscriberQueue) {
-  while (socket && socket.bufferedAmount > SOCKET_HIGH_WATER && !signal?.aborted && !queue.overflowed) {
+async function waitForSocketToDrain(
+  socket: WebSocket | null,
+  highWater: number,
+  signal: AbortSignal | undefined,
+  queue: SubscriberQueue,
+) {
+  while (socket && socket.bufferedAmount > highWater && !signal?.aborted && !queue.overflowed) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -54,7 +60,8 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
     const message = event.payload.message as { conversationId: string; seq: number; senderId: string | null };
     if (message.senderId && message.senderId !== userId) options.onMessageDelivered(message.conversationId, message.seq);
   };
-  const queue = new SubscriberQueue();
+  const queue = new SubscriberQueue(options.queueCapacity);
+  const highWater = options.socketHighWaterBytes ?? 1024 * 1024;
   const subscriber: HubSubscriber = {
     userId,
     deliverDurable: (event) => queue.pushDurable(event),
@@ -75,7 +82,7 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
       while (cursor < snapshot && !signal?.aborted) {
         const page = await readEventsForUser(prisma, userId, cursor, snapshot, REPLAY_PAGE);
         for (const event of page) {
-          await waitForSocketToDrain(socket, signal, queue);
+          await waitForSocketToDrain(socket, highWater, signal, queue);
           yield tracked(event.id, event.payload as ClientEvent);
           noteDelivery(event);
           replayed += 1;
@@ -95,7 +102,7 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
     } satisfies ClientEvent);
 
     while (!signal?.aborted) {
-      await waitForSocketToDrain(socket, signal, queue);
+      await waitForSocketToDrain(socket, highWater, signal, queue);
       const item = await queue.next(signal);
       if (!item) break;
       if (item.kind === "durable") {

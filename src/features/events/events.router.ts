@@ -14,7 +14,7 @@ export const eventsRouter = router({
   onEvent: permissionProcedure(PERMISSIONS.messagingAccess)
     .input(onEventInput)
     .subscription(async function* ({ ctx, input, signal }) {
-      const { hub, presence, deliveries } = getMessagingRuntime();
+      const { hub, presence, deliveries, options } = getMessagingRuntime();
       await presence.connected(ctx.user.id, ctx.connectionId);
       await deliveries.deliverPending(ctx.user.id);
       try {
@@ -26,6 +26,8 @@ export const eventsRouter = router({
             lastEventId: input?.lastEventId,
             signal,
             socket: ctx.socket,
+            queueCapacity: options.queueCapacity,
+            socketHighWaterBytes: options.socketHighWaterBytes,
             onMessageDelivered: (conversationId, seq) => deliveries.record(conversationId, ctx.user.id, seq),
           }),
         );

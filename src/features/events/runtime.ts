@@ -12,6 +12,7 @@ import { EventHub } from "./event-hub";
 // the hub that routes events to sockets, presence, typing and delivery receipts.
 
 export interface MessagingRuntime {
+  options: MessagingRuntimeOptions;
   hub: EventHub;
   presence: PresenceService;
   typing: TypingNotifier;
@@ -21,11 +22,17 @@ export interface MessagingRuntime {
 
 const globalForRuntime = globalThis as unknown as {
   __chatlineMessagingRuntime?: { runtime: MessagingRuntime; realtime: Realtime };
-  __chatlineMessagingOptions?: { offlineGraceMs?: number };
+  __chatlineMessagingOptions?: MessagingRuntimeOptions;
 };
 
+export interface MessagingRuntimeOptions {
+  offlineGraceMs?: number;
+  queueCapacity?: number;
+  socketHighWaterBytes?: number;
+}
+
 /** Settings from the environment, given by the server at start. */
-export function configureMessagingRuntime(options: { offlineGraceMs?: number }): void {
+export function configureMessagingRuntime(options: MessagingRuntimeOptions): void {
   globalForRuntime.__chatlineMessagingOptions = options;
 }
 
@@ -41,6 +48,7 @@ export function getMessagingRuntime(): MessagingRuntime {
   const presence = new PresenceService(store, prisma, hub, log, globalForRuntime.__chatlineMessagingOptions);
   const deliveries = new DeliveryTracker({ prisma, realtime }, log);
   const runtime: MessagingRuntime = {
+    options: globalForRuntime.__chatlineMessagingOptions ?? {},
     hub,
     presence,
     typing: new TypingNotifier(hub),

@@ -170,7 +170,11 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
 
   const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });
   cleanups.push("real-time", () => realtime.close());
-  configureMessagingRuntime({ offlineGraceMs: env.PRESENCE_OFFLINE_GRACE_MS });
+  configureMessagingRuntime({
+    offlineGraceMs: env.PRESENCE_OFFLINE_GRACE_MS,
+    queueCapacity: env.EVENT_QUEUE_CAPACITY,
+    socketHighWaterBytes: env.EVENT_SOCKET_HIGH_WATER_BYTES,
+  });
   cleanups.push("messaging runtime", () => closeMessagingRuntime());
 
   const nextHandlers = options.next
