@@ -71,6 +71,7 @@ export async function createDirect(deps: ServiceDeps, user: SessionUser, recipie
           directKey,
           createdById: user.id,
           participants: { create: [{ userId: user.id }, { userId: recipientId }] },
+          memberships: { create: [user.id, recipientId].map((userId) => ({ userId, joinedEventId: 0n })) },
         },
         select: { id: true, type: true, name: true, createdById: true, createdAt: true },
       });
@@ -103,6 +104,7 @@ export async function createGroup(deps: ServiceDeps, user: SessionUser, input: C
         name: input.name,
         createdById: user.id,
         participants: { create: [{ userId: user.id, role: "OWNER" }, ...others.map((userId) => ({ userId }))] },
+        memberships: { create: [user.id, ...others].map((userId) => ({ userId, joinedEventId: 0n })) },
       },
       select: { id: true, type: true, name: true, createdById: true, createdAt: true },
     });
@@ -111,11 +113,22 @@ export async function createGroup(deps: ServiceDeps, user: SessionUser, input: C
       actorId: user.id,
       name: input.name,
     });
-    // Founding members' joined event stays 0: every event of the conversation is theirs.
     await append([createdEvent(conversation, people), systemMessage]);
     return conversation.id;
   });
   return getConversation(deps, user.id, conversationId);
+}
+
+/**
+ * Locks the conversation row: membership changes of one conversation (and its
+ * sends) queue here. Every transaction takes its locks in one order, conversation,
+ * then participant rows, then the event counter (appended last), so none deadlock.
+ */
+async function lockConversation(tx: Prisma.TransactionClient, conversationId: string) {
+  const [row] = await tx.$queryRaw<{ type: "DIRECT" | "GROUP"; created_by_id: string | null; last_seq: number }[]>`
+    SELECT type::text AS type, created_by_id, last_seq FROM conversations WHERE id = ${conversationId}::uuid FOR UPDATE`;
+  if (!row) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
+  return row;
 }
 
 export async function addParticipants(
@@ -124,38 +137,44 @@ export async function addParticipants(
   input: { conversationId: string; userIds: string[] },
 ): Promise<Conversation> {
   const limits = await requireMessagingEnabled(deps.prisma);
-  const membership = await requireMembership(deps.prisma, input.conversationId, user.id);
-  if (membership.conversation.type !== "GROUP") {
-    throw new DomainError("BAD_REQUEST", "People can only be added to a group. Start a group with them instead.");
-  }
-  const current = await deps.prisma.conversationParticipant.findMany({
-    where: { conversationId: input.conversationId, leftAt: null },
-    select: { userId: true },
-  });
-  const currentIds = new Set(current.map((p) => p.userId));
-  const newIds = [...new Set(input.userIds)].filter((id) => !currentIds.has(id));
-  if (newIds.length === 0) return getConversation(deps, user.id, input.conversationId);
-  if (currentIds.size + newIds.length > limits.maxGroupParticipants) {
-    throw new DomainError("BAD_REQUEST", `A group has at most ${limits.maxGroupParticipants} people.`);
-  }
-  const added = await activeUsers(deps.prisma, newIds);
-  if (added.length !== newIds.length) throw new DomainError("NOT_FOUND", "Some of those people do not exist.");
+  await requireMembership(deps.prisma, input.conversationId, user.id);
+  const candidates = await activeUsers(deps.prisma, [...new Set(input.userIds)]);
+  if (candidates.length !== new Set(input.userIds).size) throw new DomainError("NOT_FOUND", "Some of those people do not exist.");
 
   await withEvents(deps, async (tx, append) => {
-    const [joined] = await append([
-      {
-        type: "conversation.members_added",
-        conversationId: input.conversationId,
-        payload: { type: "conversation.members_added", conversationId: input.conversationId, participants: added },
-      },
-    ]);
-    const joinedEventId = BigInt(joined!.id);
+    const conversation = await lockConversation(tx, input.conversationId);
+    // Checked again under the lock: a concurrent add or removal has committed by now.
+    await requireMembership(tx, input.conversationId, user.id);
+    if (conversation.type !== "GROUP") {
+      throw new DomainError("BAD_REQUEST", "People can only be added to a group. Start a group with them instead.");
+    }
+    const current = await tx.conversationParticipant.findMany({
+      where: { conversationId: input.conversationId, leftAt: null },
+      select: { userId: true },
+    });
+    const currentIds = new Set(current.map((p) => p.userId));
+    const added = candidates.filter((person) => !currentIds.has(person.id)).sort((x, y) => (x.id < y.id ? -1 : 1));
+    if (added.length === 0) return;
+    if (currentIds.size + added.length > limits.maxGroupParticipants) {
+      throw new DomainError("BAD_REQUEST", `A group has at most ${limits.maxGroupParticipants} people.`);
+    }
     for (const person of added) {
-      // Someone who left and comes back gets their old row back, as a new member.
+      // New members start with the history read: only what comes next is unread for them.
       await tx.conversationParticipant.upsert({
         where: { conversationId_userId: { conversationId: input.conversationId, userId: person.id } },
-        create: { conversationId: input.conversationId, userId: person.id, joinedEventId },
-        update: { leftAt: null, leftEventId: null, joinedAt: new Date(), joinedEventId, muted: false },
+        create: {
+          conversationId: input.conversationId,
+          userId: person.id,
+          lastReadSeq: conversation.last_seq,
+          lastDeliveredSeq: conversation.last_seq,
+        },
+        update: {
+          leftAt: null,
+          joinedAt: new Date(),
+          muted: false,
+          lastReadSeq: conversation.last_seq,
+          lastDeliveredSeq: conversation.last_seq,
+        },
       });
     }
     const systemMessage = await writeSystemMessage(
@@ -164,7 +183,21 @@ export async function addParticipants(
       `${user.name} added ${listNames(added.map((p) => p.name))}`,
       { kind: "members_added", actorId: user.id, userIds: added.map((p) => p.id) },
     );
-    await append([systemMessage]);
+    const [joined] = await append([
+      {
+        type: "conversation.members_added",
+        conversationId: input.conversationId,
+        payload: { type: "conversation.members_added", conversationId: input.conversationId, participants: added },
+      },
+      systemMessage,
+    ]);
+    await tx.conversationMembership.createMany({
+      data: added.map((person) => ({
+        conversationId: input.conversationId,
+        userId: person.id,
+        joinedEventId: BigInt(joined!.id),
+      })),
+    });
   });
   return getConversation(deps, user.id, input.conversationId);
 }
@@ -182,24 +215,25 @@ export async function removeParticipant(
   const isModerator = user.permissions.includes(PERMISSIONS.messagingAdmin);
   const leaving = input.userId === user.id;
   // A moderator may act on conversations they are not in; anyone else must be a member.
-  const conversation = isModerator
-    ? await deps.prisma.conversation.findUnique({ where: { id: input.conversationId }, select: { type: true, createdById: true } })
-    : (await requireMembership(deps.prisma, input.conversationId, user.id)).conversation;
-  if (!conversation) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
-  if (conversation.type !== "GROUP") {
-    throw new DomainError("BAD_REQUEST", "A direct conversation has no members to remove. Mute it instead.");
-  }
-  if (!leaving && !isModerator && conversation.createdById !== user.id) {
-    throw new DomainError("FORBIDDEN", "Only the group's creator or a moderator can remove people.");
-  }
-  const target = await deps.prisma.conversationParticipant.findUnique({
-    where: { conversationId_userId: { conversationId: input.conversationId, userId: input.userId } },
-    select: { leftAt: true, user: { select: { name: true } } },
-  });
-  if (!target || target.leftAt) throw new DomainError("NOT_FOUND", "That person is not in this conversation.");
+  if (!isModerator) await requireMembership(deps.prisma, input.conversationId, user.id);
 
   await withEvents(deps, async (tx, append) => {
-    const content = leaving ? `${target.user.name} left` : `${user.name} removed ${target.user.name}`;
+    const conversation = await lockConversation(tx, input.conversationId);
+    if (!isModerator) await requireMembership(tx, input.conversationId, user.id);
+    if (conversation.type !== "GROUP") {
+      throw new DomainError("BAD_REQUEST", "A direct conversation has no members to remove. Mute it instead.");
+    }
+    if (!leaving && !isModerator && conversation.created_by_id !== user.id) {
+      throw new DomainError("FORBIDDEN", "Only the group's creator or a moderator can remove people.");
+    }
+    const [target] = await tx.$queryRaw<{ name: string }[]>`
+      UPDATE conversation_participants p SET left_at = now()
+        FROM users u
+       WHERE p.conversation_id = ${input.conversationId}::uuid AND p.user_id = ${input.userId}::uuid
+         AND p.left_at IS NULL AND u.id = p.user_id
+       RETURNING u.name`;
+    if (!target) throw new DomainError("NOT_FOUND", "That person is not in this conversation.");
+    const content = leaving ? `${target.name} left` : `${user.name} removed ${target.name}`;
     const systemMessage = await writeSystemMessage(tx, input.conversationId, content, {
       kind: leaving ? "member_left" : "member_removed",
       actorId: user.id,
@@ -213,9 +247,9 @@ export async function removeParticipant(
         payload: { type: "conversation.member_removed", conversationId: input.conversationId, userId: input.userId },
       },
     ]);
-    await tx.conversationParticipant.update({
-      where: { conversationId_userId: { conversationId: input.conversationId, userId: input.userId } },
-      data: { leftAt: new Date(), leftEventId: BigInt(removed!.id) },
+    await tx.conversationMembership.updateMany({
+      where: { conversationId: input.conversationId, userId: input.userId, leftEventId: null },
+      data: { leftEventId: BigInt(removed!.id) },
     });
   });
   return { ok: true };

@@ -36,7 +36,7 @@ export type StreamItem = TrackedEnvelope<ClientEvent> | ClientEvent;
 
 async function membershipAt(prisma: Db, userId: string, eventId: bigint): Promise<string[]> {
   const rows = await prisma.$queryRaw<{ conversation_id: string }[]>`
-    SELECT conversation_id FROM conversation_participants
+    SELECT DISTINCT conversation_id FROM conversation_memberships
      WHERE user_id = ${userId}::uuid AND joined_event_id <= ${eventId}
        AND (left_event_id IS NULL OR left_event_id > ${eventId})`;
   return rows.map((row) => row.conversation_id);
@@ -79,10 +79,12 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
       if (cursor > snapshot || (oldest !== null && cursor < oldest - 1n)) {
         throw new DomainError("PRECONDITION_FAILED", RESYNC_REQUIRED);
       }
-      while (cursor < snapshot && !signal?.aborted) {
+      while (cursor < snapshot && !signal?.aborted && !queue.overflowed) {
         const page = await readEventsForUser(prisma, userId, cursor, snapshot, REPLAY_PAGE);
         for (const event of page) {
           await waitForSocketToDrain(socket, highWater, signal, queue);
+          // Live events piled up past the limit while we replayed: start over later from the cursor.
+          if (queue.overflowed) break;
           yield tracked(event.id, event.payload as ClientEvent);
           noteDelivery(event);
           replayed += 1;
@@ -90,6 +92,10 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
         if (page.length < REPLAY_PAGE) break;
         cursor = BigInt(page[page.length - 1]!.id);
       }
+    }
+    if (queue.overflowed) {
+      socket?.close(CLOSE_TRY_AGAIN_LATER, "Too far behind; resume from your last event");
+      return;
     }
     hub.goLive(subscriber, snapshot, await membershipAt(prisma, userId, snapshot));
     // Tracked with the snapshot id: a client that reconnects resumes after it.

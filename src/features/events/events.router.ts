@@ -15,9 +15,9 @@ export const eventsRouter = router({
     .input(onEventInput)
     .subscription(async function* ({ ctx, input, signal }) {
       const { hub, presence, deliveries, options } = getMessagingRuntime();
-      await presence.connected(ctx.user.id, ctx.connectionId);
-      await deliveries.deliverPending(ctx.user.id);
       try {
+        await presence.connected(ctx.user.id, ctx.connectionId);
+        await deliveries.deliverPending(ctx.user.id);
         yield* mapDomainErrors(
           streamEvents({
             prisma: ctx.prisma,

@@ -40,11 +40,13 @@ export function getMessagingRuntime(): MessagingRuntime {
   const realtime = getRealtime();
   const current = globalForRuntime.__chatlineMessagingRuntime;
   if (current && current.realtime === realtime) return current.runtime;
+  // A runtime built on a real-time module that has since been replaced (a restart in one process).
+  if (current) void current.runtime.close();
   const prisma = getDatabase().prisma;
   const redis = getRedis();
   const log = logger.child({ module: "messaging" });
   const hub = new EventHub(realtime.dispatcher, realtime.bus);
-  const store = redis ? new RedisPresenceStore(redis) : new InMemoryPresenceStore();
+  const store = redis ? new RedisPresenceStore(redis, `${realtime.channelPrefix}presence:`) : new InMemoryPresenceStore();
   const presence = new PresenceService(store, prisma, hub, log, globalForRuntime.__chatlineMessagingOptions);
   const deliveries = new DeliveryTracker({ prisma, realtime }, log);
   const runtime: MessagingRuntime = {

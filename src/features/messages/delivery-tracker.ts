@@ -14,6 +14,7 @@ export class DeliveryTracker {
   private pending = new Map<string, { conversationId: string; userId: string; seq: number }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly deps: ServiceDeps & { prisma: Db },
@@ -45,15 +46,20 @@ export class DeliveryTracker {
   async flush(): Promise<void> {
     await this.flushing;
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    // Rows are locked in key order, so two instances flushing overlapping batches cannot deadlock.
+    const batch = [...this.pending.values()].sort((a, b) =>
+      a.conversationId === b.conversationId ? (a.userId < b.userId ? -1 : 1) : a.conversationId < b.conversationId ? -1 : 1,
+    );
     this.pending = new Map();
     this.flushing = this.write(batch).catch((error: unknown) => {
-      this.log.warn({ err: error }, "recording deliveries failed");
+      this.log.warn({ err: error }, "recording deliveries failed; retrying with the next flush");
+      if (!this.closed) for (const item of batch) this.record(item.conversationId, item.userId, item.seq);
     });
     await this.flushing;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
@@ -72,6 +78,7 @@ export class DeliveryTracker {
             FROM conversation_participants p
             JOIN wanted w ON w.conversation_id = p.conversation_id AND w.user_id = p.user_id
            WHERE p.last_delivered_seq < w.seq
+           ORDER BY p.conversation_id, p.user_id
              FOR UPDATE OF p
         )
         UPDATE conversation_participants p

@@ -23,7 +23,10 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
                   ${moves.map((m) => m.previousSeq)}::int[], ${moves.map((m) => m.upToSeq)}::int[])
            WITH ORDINALITY AS d(conversation_id, user_id, previous_seq, up_to_seq, index)
       JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq > d.previous_seq AND m.seq <= d.up_to_seq
-     WHERE m.sender_id IS NOT NULL AND m.sender_id <> d.user_id`;
+      -- Senders who have left the conversation hear nothing more of it.
+      JOIN conversation_participants sender
+        ON sender.conversation_id = m.conversation_id AND sender.user_id = m.sender_id AND sender.left_at IS NULL
+     WHERE m.sender_id <> d.user_id`;
   const events: NewEvent[] = [];
   moves.forEach((move, position) => {
     const payload = {

@@ -15,6 +15,13 @@ export interface PresenceStore {
   /** Sets every connection of the user that exists (a status report without a connection). */
   setAll(userId: string, status: ConnectionStatus): Promise<void>;
   statusOf(userIds: string[]): Promise<Map<string, PresenceStatus>>;
+  /**
+   * Records the status last announced for the user and returns the one before:
+   * shared by all instances, so a change is announced once, by whoever sees it.
+   */
+  swapAnnounced(userId: string, status: PresenceStatus): Promise<PresenceStatus | null>;
+  /** Users last announced online or away (the sweep re-checks them). */
+  announcedPresent(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -25,6 +32,19 @@ export function aggregate(statuses: ConnectionStatus[]): PresenceStatus {
 
 export class InMemoryPresenceStore implements PresenceStore {
   private readonly users = new Map<string, Map<string, ConnectionStatus>>();
+  private readonly announced = new Map<string, PresenceStatus>();
+
+  async swapAnnounced(userId: string, status: PresenceStatus) {
+    const previous = this.announced.get(userId) ?? null;
+    // Offline is the default: forgetting it keeps the map to the users present.
+    if (status === "offline") this.announced.delete(userId);
+    else this.announced.set(userId, status);
+    return previous ?? "offline";
+  }
+
+  async announcedPresent() {
+    return [...this.announced.keys()];
+  }
 
   async set(userId: string, connectionId: string, status: ConnectionStatus) {
     let connections = this.users.get(userId);
@@ -60,7 +80,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = "chatline:presence:",
+    private readonly prefix: string,
   ) {
     // Keeps this instance's connections alive in Redis; a dead instance's expire.
     this.refresher = setInterval(() => void this.refresh(), REFRESH_MS);
@@ -69,6 +89,21 @@ export class RedisPresenceStore implements PresenceStore {
 
   private key(userId: string) {
     return `${this.prefix}${userId}`;
+  }
+
+  private announcedKey(userId: string) {
+    return `${this.prefix}announced:${userId}`;
+  }
+
+  async swapAnnounced(userId: string, status: PresenceStatus) {
+    const previous = (await this.redis.set(this.announcedKey(userId), status, "GET")) as PresenceStatus | null;
+    if (status === "offline") await this.redis.srem(`${this.prefix}present`, userId);
+    else await this.redis.sadd(`${this.prefix}present`, userId);
+    return previous ?? "offline";
+  }
+
+  async announcedPresent() {
+    return this.redis.smembers(`${this.prefix}present`);
   }
 
   private async write(userId: string, connectionId: string, status: ConnectionStatus) {

@@ -12,12 +12,17 @@ export interface PresenceOptions {
   offlineGraceMs?: number;
 }
 
-const CONTACTS_TTL_MS = 60_000;
+const CONTACTS_TTL_MS = 10_000;
+const CONTACTS_CACHE_SIZE = 5_000;
+/** How often users whose instance died are looked for (their connections expire in the store). */
+const SWEEP_MS = 15_000;
 
 export class PresenceService {
-  private readonly announced = new Map<string, PresenceStatus>();
   private readonly contactsCache = new Map<string, { ids: string[]; loadedAt: number }>();
+  /** Subscriptions per connection: a socket may carry more than one. */
+  private readonly subscriptions = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sweeper: NodeJS.Timeout;
   private readonly offlineGraceMs: number;
 
   constructor(
@@ -28,14 +33,23 @@ export class PresenceService {
     options: PresenceOptions = {},
   ) {
     this.offlineGraceMs = options.offlineGraceMs ?? 5_000;
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
   }
 
   async connected(userId: string, connectionId: string): Promise<void> {
+    this.subscriptions.set(connectionId, (this.subscriptions.get(connectionId) ?? 0) + 1);
     await this.store.set(userId, connectionId, "active");
     await this.announceIfChanged(userId);
   }
 
   async disconnected(userId: string, connectionId: string): Promise<void> {
+    const remaining = (this.subscriptions.get(connectionId) ?? 1) - 1;
+    if (remaining > 0) {
+      this.subscriptions.set(connectionId, remaining);
+      return;
+    }
+    this.subscriptions.delete(connectionId);
     await this.store.remove(userId, connectionId);
     await this.prisma.user.update({ where: { id: userId }, data: { lastSeenAt: new Date() } }).catch(() => undefined);
     const timer = setTimeout(() => {
@@ -65,14 +79,28 @@ export class PresenceService {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
 
+  /** Users announced present whose connections are all gone (their instance died) become offline. */
+  private async sweep() {
+    try {
+      const present = await this.store.announcedPresent();
+      for (let start = 0; start < present.length; start += 500) {
+        const statuses = await this.store.statusOf(present.slice(start, start + 500));
+        for (const [userId, status] of statuses) if (status === "offline") await this.announceIfChanged(userId);
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, "presence sweep failed");
+    }
+  }
+
   private async announceIfChanged(userId: string) {
     const status = (await this.store.statusOf([userId])).get(userId) ?? "offline";
-    if (this.announced.get(userId) === status) return;
-    this.announced.set(userId, status);
+    const previous = await this.store.swapAnnounced(userId, status);
+    if (previous === status) return;
     const lastSeenAt = status === "online" ? null : new Date();
     await this.hub.publishEphemeral({
       userIds: [userId, ...(await this.contactsOf(userId))],
@@ -89,7 +117,12 @@ export class PresenceService {
         JOIN conversation_participants other ON other.conversation_id = me.conversation_id
        WHERE me.user_id = ${userId}::uuid AND me.left_at IS NULL AND other.left_at IS NULL AND other.user_id <> me.user_id`;
     const ids = rows.map((row) => row.user_id);
+    this.contactsCache.delete(userId);
     this.contactsCache.set(userId, { ids, loadedAt: Date.now() });
+    // Oldest first in a Map: drop from the front to stay bounded.
+    while (this.contactsCache.size > CONTACTS_CACHE_SIZE) {
+      this.contactsCache.delete(this.contactsCache.keys().next().value!);
+    }
     return ids;
   }
 }

@@ -39,8 +39,8 @@ export class InProcessEventBus implements EventBus {
 
 /**
  * Redis pub/sub with one publishing and one subscribing connection per process,
- * whatever the number of sockets. Channel names are prefixed so several
- * installations can share one Redis.
+ * whatever the number of sockets. Channel names carry the installation's id, so
+ * several installations (or test databases) can share one Redis.
  */
 export class RedisEventBus implements EventBus {
   readonly kind = "redis" as const;
@@ -51,7 +51,7 @@ export class RedisEventBus implements EventBus {
 
   constructor(
     url: string,
-    private readonly prefix = "chatline:",
+    private readonly prefix: string,
   ) {
     // Fails at once while disconnected instead of queueing: a send must not wait
     // for Redis, and the events it would carry are read from PostgreSQL anyway.
@@ -90,6 +90,6 @@ export class RedisEventBus implements EventBus {
   }
 }
 
-export function createEventBus(redisUrl: string | null): EventBus {
-  return redisUrl ? new RedisEventBus(redisUrl) : new InProcessEventBus();
+export function createEventBus(redisUrl: string | null, channelPrefix: string): EventBus {
+  return redisUrl ? new RedisEventBus(redisUrl, channelPrefix) : new InProcessEventBus();
 }

@@ -101,11 +101,11 @@ export async function readEventsForUser(
 ): Promise<StoredEvent[]> {
   const rows = await db.$queryRaw<EventRow[]>`
     (SELECT e.id, e.type, e.conversation_id, e.user_id, e.message_id, e.payload
-       FROM conversation_participants p
-       JOIN events e ON e.conversation_id = p.conversation_id
-      WHERE p.user_id = ${userId}::uuid
-        AND e.id > GREATEST(${afterId}, p.joined_event_id - 1) AND e.id <= ${upToId}
-        AND (p.left_event_id IS NULL OR e.id <= p.left_event_id)
+       FROM conversation_memberships ms
+       JOIN events e ON e.conversation_id = ms.conversation_id
+      WHERE ms.user_id = ${userId}::uuid
+        AND e.id > ${afterId} AND e.id <= ${upToId}
+        AND e.id >= ms.joined_event_id AND (ms.left_event_id IS NULL OR e.id <= ms.left_event_id)
         AND e.user_id IS NULL)
     UNION ALL
     (SELECT e.id, e.type, e.conversation_id, e.user_id, e.message_id, e.payload
@@ -113,6 +113,13 @@ export async function readEventsForUser(
       WHERE e.user_id = ${userId}::uuid AND e.id > ${afterId} AND e.id <= ${upToId})
     ORDER BY id LIMIT ${limit}`;
   return rows.map(toStored);
+}
+
+/** Names this installation's stream on a shared Redis. */
+export async function installationId(db: Sql): Promise<string> {
+  const [row] = await db.$queryRaw<{ installation_id: string }[]>`SELECT installation_id::text FROM event_counter WHERE id = 1`;
+  if (!row) throw new Error("event_counter has no row: the realtime_events migration inserts it");
+  return row.installation_id;
 }
 
 /** The oldest event still stored; a cursor older than it cannot be replayed. */

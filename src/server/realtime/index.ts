@@ -1,7 +1,7 @@
 import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
 import { createEventBus, type EventBus } from "./event-bus";
-import { lastEventId, readEventRange, type StoredEvent } from "./event-store";
+import { installationId, lastEventId, readEventRange, type StoredEvent } from "./event-store";
 import { EventDispatcher, type DispatcherOptions } from "./dispatcher";
 
 // The real-time module of a process: the bus (Redis or in-process) and the
@@ -10,6 +10,8 @@ import { EventDispatcher, type DispatcherOptions } from "./dispatcher";
 
 export interface Realtime {
   bus: EventBus;
+  /** Redis key prefix of this installation (bus channels, presence). */
+  channelPrefix: string;
   dispatcher: EventDispatcher;
   /** Hands committed events to every instance (this one included). */
   publish(events: StoredEvent[]): Promise<void>;
@@ -24,7 +26,9 @@ export async function startRealtime(options: {
   log: Logger;
   dispatcher?: DispatcherOptions;
 }): Promise<Realtime> {
-  const bus = createEventBus(options.redisUrl);
+  // Installations sharing a Redis must not hear each other's events (ids would collide).
+  const channelPrefix = `chatline:${await installationId(options.prisma)}:`;
+  const bus = createEventBus(options.redisUrl, channelPrefix);
   const dispatcher = new EventDispatcher(
     bus,
     {
@@ -37,6 +41,7 @@ export async function startRealtime(options: {
   await dispatcher.start();
   const realtime: Realtime = {
     bus,
+    channelPrefix,
     dispatcher,
     async publish(events) {
       // A failed publish loses nothing: the dispatchers read the gap from the database.
