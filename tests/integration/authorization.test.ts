@@ -45,12 +45,17 @@ const table: Record<string, Call | typeof takesNoId> = {
 let t: TestServer;
 let ids: Ids;
 let outsider: NodeTrpcClient;
+let formerMember: NodeTrpcClient;
 
 beforeAll(async () => {
   t = await startTestServer();
-  const [ana, ben, eve] = await Promise.all([t.createUser({ name: "Ana" }), t.createUser({ name: "Ben" }), t.createUser({ name: "Eve" })]);
+  const [ana, ben, eve, finn] = await Promise.all(
+    ["Ana", "Ben", "Eve", "Finn"].map((name) => t.createUser({ name })),
+  );
   const anaClient = await t.client({ userId: ana!.id, origin: TEST_APP_ORIGIN });
-  const group = await anaClient.api.conversations.createGroup.mutate({ name: "Private", participantIds: [ben!.id] });
+  const group = await anaClient.api.conversations.createGroup.mutate({ name: "Private", participantIds: [ben!.id, finn!.id] });
+  await anaClient.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: finn!.id });
+  formerMember = await t.client({ userId: finn!.id, origin: TEST_APP_ORIGIN });
   const message = await anaClient.api.messages.send.mutate({ conversationId: group.id, content: "members only", clientMessageId: "a-1" });
   ids = { conversationId: group.id, messageId: message.id, memberId: ben!.id };
   outsider = await t.client({ userId: eve!.id, origin: TEST_APP_ORIGIN });
@@ -65,14 +70,29 @@ describe("authorization of every procedure", () => {
   });
 
   const withIds = Object.entries(table).filter((entry): entry is [string, Call] => typeof entry[1] === "function");
-  it.each(withIds)("%s refuses a non-member and changes nothing", async (_path, call) => {
-    const before = await t.server.database.prisma.message.count();
-    const outcome = await call(outsider.api, ids).then(
-      () => "allowed",
-      (error: { data?: { code?: string } }) => error.data?.code,
-    );
-    expect(["NOT_FOUND", "FORBIDDEN"]).toContain(outcome);
-    expect(await t.server.database.prisma.message.count()).toBe(before);
+  async function state() {
+    const prisma = t.server.database.prisma;
+    return {
+      messages: await prisma.message.count(),
+      events: await prisma.event.count(),
+      participants: await prisma.conversationParticipant.findMany({
+        where: { conversationId: ids.conversationId },
+        select: { userId: true, leftAt: true, lastReadSeq: true, muted: true },
+        orderBy: { userId: "asc" },
+      }),
+    };
+  }
+
+  it.each(withIds)("%s refuses a non-member and a former member, and changes nothing", async (_path, call) => {
+    const before = await state();
+    for (const stranger of [outsider, formerMember]) {
+      const outcome = await call(stranger.api, ids).then(
+        () => "allowed",
+        (error: { data?: { code?: string } }) => error.data?.code,
+      );
+      expect(["NOT_FOUND", "FORBIDDEN"]).toContain(outcome);
+    }
+    expect(await state()).toEqual(before);
   });
 
   it("leaves the conversation untouched", async () => {
@@ -80,5 +100,6 @@ describe("authorization of every procedure", () => {
     expect(message).toMatchObject({ content: "members only", editedAt: null, deletedAt: null });
     expect(await t.server.database.prisma.reaction.count({ where: { messageId: ids.messageId } })).toBe(0);
     expect(await t.server.database.prisma.conversationParticipant.count({ where: { conversationId: ids.conversationId, leftAt: null } })).toBe(2);
+    expect(await t.server.database.prisma.reaction.count()).toBe(0);
   });
 });
