@@ -125,7 +125,9 @@ test.describe("the session on the WebSocket", () => {
 
     expect(reply.error).toBeUndefined();
     expect(reply.result?.type).toBe("data");
-    expect(reply.result?.data?.json).toMatchObject({ type: "ready", userId });
+    // Tracked: the id is the cursor the client resumes from after a reconnect.
+    expect(reply.result?.id).toMatch(/^\d+$/);
+    expect(reply.result?.data?.json).toMatchObject({ id: reply.result?.id, data: { type: "ready", userId } });
   });
 
   test("a signed-out page's socket is refused as unauthorized", async ({ page }) => {

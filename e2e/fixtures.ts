@@ -55,7 +55,7 @@ export async function currentUserId(page: Page): Promise<string> {
  */
 export type TrpcSocketReply = {
   id: number | string | null;
-  result?: { type: "started" | "data" | "stopped"; data?: { json: Record<string, unknown> } };
+  result?: { type: "started" | "data" | "stopped"; id?: string; data?: { json: Record<string, unknown> } };
   error?: { json: { message: string; code: number; data: { code: string } } };
 };
 
