@@ -36,3 +36,11 @@ export function collectEvents(client: NodeTrpcClient, input?: { lastEventId?: st
     stop: () => subscription.unsubscribe(),
   };
 }
+
+/** Connects, takes the cursor the stream hands out, and disconnects: a client about to go away. */
+export async function cursorOf(client: NodeTrpcClient): Promise<string> {
+  const events = collectEvents(client);
+  await events.ready();
+  events.stop();
+  return events.lastEventId!;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { invalidateMessagingLimits } from "~/features/settings/settings.service";
-import { collectEvents } from "../helpers/event-collector";
+import { collectEvents, cursorOf } from "../helpers/event-collector";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 let t: TestServer;
@@ -89,10 +89,7 @@ describe("a client that was away", () => {
     const ana = await person("Ana");
     const ben = await person("Ben");
     const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
-    const before = collectEvents(ben.client);
-    await before.ready();
-    const cursor = before.lastEventId!;
-    before.stop();
+    const cursor = await cursorOf(ben.client);
 
     for (let i = 1; i <= 100; i++) {
       await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `message ${i}`, clientMessageId: `away-${i}` });
@@ -109,10 +106,7 @@ describe("a client that was away", () => {
     const ana = await person("Ana");
     const ben = await person("Ben");
     const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
-    const before = collectEvents(ben.client);
-    await before.ready();
-    const cursor = before.lastEventId!;
-    before.stop();
+    const cursor = await cursorOf(ben.client);
     for (let i = 1; i <= 30; i++) {
       await ana.api.messages.send.mutate({ conversationId: conversation.id, content: `early ${i}`, clientMessageId: `early-${i}` });
     }
@@ -359,10 +353,7 @@ describe("membership over time", () => {
     const ana = await person("Ana");
     const ben = await person("Ben");
     const group = await ana.api.conversations.createGroup.mutate({ name: "Comings", participantIds: [ben.user.id] });
-    const start = collectEvents(ben.client);
-    await start.ready();
-    const cursor = start.lastEventId!;
-    start.stop();
+    const cursor = await cursorOf(ben.client);
 
     await ana.api.messages.send.mutate({ conversationId: group.id, content: "while in", clientMessageId: "t-1" });
     await ana.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: ben.user.id });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { participantSchema } from "~/features/conversations/contracts";
-import { reactionSummarySchema, messageTypeSchema, receiptStatusSchema } from "~/features/messages/contracts";
+import { messageSchema, reactionSummarySchema, receiptStatusSchema } from "~/features/messages/contracts";
 
 // The events a signed-in client receives on its one subscription, events.onEvent.
 // Durable events (everything but typing and presence) are stored and come with a
@@ -8,21 +8,11 @@ import { reactionSummarySchema, messageTypeSchema, receiptStatusSchema } from "~
 
 const isoDate = z.iso.datetime({ offset: true });
 
-export const wireMessageSchema = z.object({
-  id: z.uuid(),
-  conversationId: z.uuid(),
-  seq: z.number().int(),
-  senderId: z.uuid().nullable(),
-  senderName: z.string().nullable(),
-  senderImage: z.string().nullable(),
-  type: messageTypeSchema,
-  content: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()).nullable(),
-  clientMessageId: z.string().nullable(),
+/** A message as an event carries it: the message contract with its dates as strings. */
+export const wireMessageSchema = messageSchema.extend({
   createdAt: isoDate,
   editedAt: isoDate.nullable(),
   deletedAt: isoDate.nullable(),
-  reactions: z.array(reactionSummarySchema),
 });
 export type WireMessage = z.infer<typeof wireMessageSchema>;
 

@@ -1,5 +1,6 @@
 import type { WireMessage } from "~/features/events/contracts";
 import type { Prisma } from "~/generated/prisma/client";
+import type { NewEvent } from "~/server/realtime/event-store";
 import type { Message } from "./contracts";
 
 // One shape for a message wherever it leaves the server: a query result, or the
@@ -59,6 +60,16 @@ export function toWireMessage(message: Message): WireMessage {
     createdAt: message.createdAt.toISOString(),
     editedAt: message.editedAt?.toISOString() ?? null,
     deletedAt: message.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** The durable event announcing a new or changed message. */
+export function messageEvent(type: "message.created" | "message.updated", message: Message): NewEvent {
+  return {
+    type,
+    conversationId: message.conversationId,
+    messageId: message.id,
+    payload: { type, message: toWireMessage(message) },
   };
 }
 

@@ -7,7 +7,7 @@ import { DomainError } from "~/server/errors";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
 import type { Message, SendMessageInput } from "./contracts";
-import { messageSelect, previewOf, summarizeReactions, toMessage, toWireMessage } from "./message-mapper";
+import { messageEvent, messageSelect, previewOf, summarizeReactions, toMessage } from "./message-mapper";
 
 // Sending, reading, editing, deleting and reacting to messages. A message's seq
 // is taken from its conversation's counter in the transaction that stores it,
@@ -70,14 +70,7 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
         data: { lastReadSeq: seq, lastReadAt: row.createdAt, lastDeliveredSeq: seq, lastDeliveredAt: row.createdAt },
       });
       const message = toMessage(row);
-      await append([
-        {
-          type: "message.created",
-          conversationId: input.conversationId,
-          messageId: message.id,
-          payload: { type: "message.created", message: toWireMessage(message) },
-        },
-      ]);
+      await append([messageEvent("message.created", message)]);
       return message;
     });
   } catch (error) {
@@ -152,14 +145,7 @@ export async function editMessage(
       select: messageSelect,
     });
     const message = toMessage(updated);
-    await append([
-      {
-        type: "message.updated",
-        conversationId: message.conversationId,
-        messageId: message.id,
-        payload: { type: "message.updated", message: toWireMessage(message) },
-      },
-    ]);
+    await append([messageEvent("message.updated", message)]);
     return message;
   });
 }

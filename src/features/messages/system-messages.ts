@@ -1,6 +1,6 @@
 import type { Prisma } from "~/generated/prisma/client";
 import type { NewEvent } from "~/server/realtime/event-store";
-import { messageSelect, previewOf, toMessage, toWireMessage } from "./message-mapper";
+import { messageEvent, messageSelect, previewOf, toMessage } from "./message-mapper";
 
 /**
  * Stores a system message ("Ana added Ben") in the caller's transaction: it takes
@@ -23,10 +23,5 @@ export async function writeSystemMessage(
     data: { conversationId, seq: conversation.last_seq, type: "SYSTEM", content, metadata: metadata as Prisma.InputJsonValue },
     select: messageSelect,
   });
-  return {
-    type: "message.created",
-    conversationId,
-    messageId: row.id,
-    payload: { type: "message.created", message: toWireMessage(toMessage(row)) },
-  };
+  return messageEvent("message.created", toMessage(row));
 }
