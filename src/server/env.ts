@@ -68,6 +68,8 @@ export const envSchema = z.object({
   EVENT_QUEUE_CAPACITY: z.coerce.number().int().min(10).max(1_000_000).default(2_000),
   /** Unflushed bytes on a socket above which the server stops sending to it and lets its queue absorb. */
   EVENT_SOCKET_HIGH_WATER_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** How often an open event stream re-checks its session (expiry, disabled account, lost permission). */
+  SOCKET_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** Seconds a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
   // Initial messaging settings (the admin page changes them afterwards).

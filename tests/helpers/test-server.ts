@@ -57,6 +57,7 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     // Tests play the proxy: each client says which address it comes from.
     TRUST_PROXY_HOPS: "1",
     PRESENCE_OFFLINE_GRACE_MS: "300",
+    SOCKET_SESSION_CHECK_MS: "200",
     ...overrides,
   });
   const server = await startAppServer({ env, next: false, dev: false });

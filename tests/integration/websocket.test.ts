@@ -48,6 +48,21 @@ describe("the WebSocket endpoint", () => {
     subscription.unsubscribe();
   });
 
+  it("ends an open subscription once its account is disabled", async () => {
+    const user = await t.createUser({ name: "Soon Disabled" });
+    const { api } = await t.client({ userId: user.id, origin: TEST_APP_ORIGIN });
+    const received: string[] = [];
+    const ended = new Promise<{ data?: { code?: string } }>((resolve) => {
+      api.events.onEvent.subscribe(undefined, {
+        onData: (envelope) => received.push((envelope as unknown as { data: ClientEvent }).data.type),
+        onError: (error) => resolve(error as never),
+      });
+    });
+    await vi.waitFor(() => expect(received).toContain("ready"));
+    await t.server.database.prisma.user.update({ where: { id: user.id }, data: { disabledAt: new Date() } });
+    expect((await ended).data?.code).toBe("UNAUTHORIZED");
+  });
+
   it("refuses a protected subscription on a socket without a session", async () => {
     const { api } = await t.client({ origin: TEST_APP_ORIGIN });
     const error = await new Promise<{ data?: { code?: string } }>((resolve) => {

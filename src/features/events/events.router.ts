@@ -1,4 +1,6 @@
 import { PERMISSIONS } from "~/features/permissions/catalog";
+import { TRPCError } from "@trpc/server";
+import { watchSession } from "~/server/trpc/session-watch";
 import { mapDomainErrors, permissionProcedure, router } from "~/server/trpc/trpc";
 import { onEventInput } from "./contracts";
 import { streamEvents } from "./event-stream";
@@ -15,6 +17,7 @@ export const eventsRouter = router({
     .input(onEventInput)
     .subscription(async function* ({ ctx, input, signal }) {
       const { hub, presence, deliveries, options } = getMessagingRuntime();
+      const session = watchSession(ctx, PERMISSIONS.messagingAccess, options.sessionCheckMs ?? 60_000, signal);
       try {
         await presence.connected(ctx.user.id, ctx.connectionId);
         await deliveries.deliverPending(ctx.user.id);
@@ -24,14 +27,16 @@ export const eventsRouter = router({
             hub,
             userId: ctx.user.id,
             lastEventId: input?.lastEventId,
-            signal,
+            signal: session.signal,
             socket: ctx.socket,
             queueCapacity: options.queueCapacity,
             socketHighWaterBytes: options.socketHighWaterBytes,
             onMessageDelivered: (conversationId, seq) => deliveries.record(conversationId, ctx.user.id, seq),
           }),
         );
+        if (session.ended) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
       } finally {
+        session.stop();
         void presence.disconnected(ctx.user.id, ctx.connectionId).catch((error: unknown) => {
           ctx.log.warn({ err: error }, "presence update after disconnect failed");
         });

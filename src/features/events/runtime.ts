@@ -27,6 +27,7 @@ const globalForRuntime = globalThis as unknown as {
 
 export interface MessagingRuntimeOptions {
   offlineGraceMs?: number;
+  sessionCheckMs?: number;
   queueCapacity?: number;
   socketHighWaterBytes?: number;
 }

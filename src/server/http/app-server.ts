@@ -172,6 +172,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   cleanups.push("real-time", () => realtime.close());
   configureMessagingRuntime({
     offlineGraceMs: env.PRESENCE_OFFLINE_GRACE_MS,
+    sessionCheckMs: env.SOCKET_SESSION_CHECK_MS,
     queueCapacity: env.EVENT_QUEUE_CAPACITY,
     socketHighWaterBytes: env.EVENT_SOCKET_HIGH_WATER_BYTES,
   });
