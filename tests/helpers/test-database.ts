@@ -25,6 +25,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const name = `chatline_test_${randomBytes(5).toString("hex")}`;
   await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  // A copy would share the template's installation id, and with it the Redis
+  // channels of every other test database: their event ids collide.
+  await withAdmin(withDatabase(adminUrl, name), (db) => db.query("UPDATE event_counter SET installation_id = gen_random_uuid()"));
   return {
     kind: "postgresql",
     connectionString: withDatabase(adminUrl, name),

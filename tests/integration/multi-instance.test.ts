@@ -109,3 +109,68 @@ describe.runIf(hasServices)("two instances", () => {
     benEvents.stop();
   }, 90_000);
 });
+
+describe.runIf(hasServices)("two installations sharing one Redis", () => {
+  it("never hear each other's events, though their event ids collide", async () => {
+    const databases = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-installations-"));
+    const instances = await Promise.all(
+      databases.map((database) =>
+        startInstanceProcess({
+          DATABASE_URL: database.connectionString,
+          REDIS_URL: process.env.REDIS_URL!,
+          NEXTAUTH_SECRET: TEST_AUTH_SECRET,
+          APP_URL: TEST_APP_ORIGIN,
+          DATA_DIR: dataDir,
+          SEED_DEMO_USERS: "false",
+          LOG_LEVEL: "warn",
+        }),
+      ),
+    );
+    const handles = databases.map((database) => createDatabase(database.connectionString, { poolSize: 2 }));
+    const clients: NodeTrpcClient[] = [];
+    try {
+      const sides = await Promise.all(
+        handles.map(async (handle, index) => {
+          const roles = await handle.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
+          const make = async (name: string) => {
+            const user = await handle.prisma.user.create({
+              data: { name, email: `${name}@install${index}.example`, roles: { create: roles.map((r) => ({ roleId: r.id })) } },
+            });
+            const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
+            const client = createNodeTrpcClient({ baseUrl: instances[index]!.url, cookie: `next-auth.session-token=${token}`, origin: TEST_APP_ORIGIN });
+            clients.push(client);
+            return { user, client };
+          };
+          return { sender: await make("sender"), reader: await make("reader") };
+        }),
+      );
+      const conversations = await Promise.all(
+        sides.map((side) => side.sender.client.api.conversations.createDirect.mutate({ recipientId: side.reader.user.id })),
+      );
+      const streams = sides.map((side) => collectEvents(side.reader.client));
+      await Promise.all(streams.map((stream) => stream.ready()));
+      // Both installations hand out the same event ids at the same time.
+      for (let i = 1; i <= 20; i++) {
+        await Promise.all(
+          sides.map((side, index) =>
+            side.sender.client.api.messages.send.mutate({ conversationId: conversations[index]!.id, content: `install ${index} #${i}`, clientMessageId: `i-${i}` }),
+          ),
+        );
+      }
+      for (const [index, stream] of streams.entries()) {
+        await vi.waitFor(() => expect(stream.ofType("message.created")).toHaveLength(20));
+        expect(stream.ofType("message.created").map((e) => e.message.content)).toEqual(
+          Array.from({ length: 20 }, (_, i) => `install ${index} #${i + 1}`),
+        );
+        stream.stop();
+      }
+    } finally {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await Promise.all(instances.map((instance) => instance.stop()));
+      await Promise.all(handles.map((handle) => handle.close()));
+      await Promise.all(databases.map((database) => database.drop()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
