@@ -4,6 +4,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 
 import { Badge } from "~/components/ui/badge";
+import { Button } from "~/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "~/components/ui/card";
 import { SignOutButton } from "~/features/auth/components/sign-out-button";
 import { UserMenu } from "~/features/auth/components/user-menu";
@@ -53,7 +54,10 @@ export default async function HomePage() {
               <p className="text-muted-foreground text-sm">No roles are assigned to your account yet.</p>
             )}
           </CardContent>
-          <CardFooter>
+          <CardFooter className="gap-2">
+            <Button asChild>
+              <Link href="/messages">Open messages</Link>
+            </Button>
             <SignOutButton variant="outline" />
           </CardFooter>
         </Card>

@@ -1,0 +1,44 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { ANA, BEN, DEMO_PASSWORD, signIn } from "./fixtures";
+
+// Two people in two browsers: what one sends appears at the other's live.
+
+async function signedInPage(browser: Browser, user: { email: string; name: string }): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, user.email, DEMO_PASSWORD);
+  await expect(page).toHaveURL("/");
+  return page;
+}
+
+test("a message sent in one browser appears live in the other's", async ({ browser }) => {
+  const ana = await signedInPage(browser, ANA);
+  const ben = await signedInPage(browser, BEN);
+  await ben.goto("/messages");
+  await expect(ben.getByRole("heading", { name: "Your messages" })).toBeVisible();
+
+  await ana.goto("/messages");
+  await ana.getByRole("button", { name: "New conversation" }).click();
+  await ana.getByLabel("Search people").fill("Ben");
+  await ana.getByRole("button", { name: /Ben Okafor/ }).click();
+  await expect(ana.getByRole("heading", { level: 1, name: BEN.name })).toBeVisible();
+
+  const text = `Hello Ben, it is ${new Date().toISOString()}`;
+  await ana.getByRole("textbox", { name: "Message", exact: true }).fill(text);
+  await ana.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await expect(ana.getByRole("list", { name: "Messages" }).getByText(text)).toBeVisible();
+
+  // Ben did nothing: the conversation and its unread badge arrive by themselves.
+  const benList = ben.getByRole("navigation", { name: "Conversations" });
+  await expect(benList.getByRole("link", { name: new RegExp(ANA.name) })).toBeVisible();
+  await expect(benList.getByLabel("1 unread")).toBeVisible();
+  await benList.getByRole("link", { name: new RegExp(ANA.name) }).click();
+  await expect(ben.getByRole("list", { name: "Messages" }).getByText(text)).toBeVisible();
+  await expect(benList.getByLabel("1 unread")).toHaveCount(0);
+
+  const reply = "Hi Ana!";
+  await ben.getByRole("textbox", { name: "Message", exact: true }).fill(reply);
+  await ben.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await expect(ana.getByRole("list", { name: "Messages" }).getByText(reply)).toBeVisible();
+  await ana.screenshot({ path: "test-results/screenshots/conversation.png" });
+});

@@ -1,0 +1,111 @@
+"use client";
+
+import { useEffect, useRef } from "react";
+import { Skeleton } from "~/components/ui/skeleton";
+import { conversationTitle } from "~/features/conversations/components/conversation-title";
+import { LATEST_PAGE } from "~/features/events/use-messaging-events";
+import { cn } from "~/lib/utils";
+import { api } from "~/trpc/react";
+import type { Message } from "../contracts";
+import { MessageInput } from "./message-input";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+
+function MessageBubble({ message, own, showSender }: { message: Message; own: boolean; showSender: boolean }) {
+  if (message.type === "SYSTEM") {
+    return <li className="text-muted-foreground py-1 text-center text-xs">{message.content}</li>;
+  }
+  return (
+    <li className={cn("flex flex-col gap-0.5", own ? "items-end" : "items-start")}>
+      {showSender && !own && <span className="text-muted-foreground px-1 text-xs">{message.senderName}</span>}
+      <div
+        className={cn(
+          "max-w-[75%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap",
+          own ? "bg-primary text-primary-foreground" : "bg-muted",
+          message.deletedAt && "italic opacity-70",
+        )}
+      >
+        {message.deletedAt ? "This message was deleted" : message.content}
+      </div>
+      <time
+        className="text-muted-foreground px-1 text-[11px]"
+        dateTime={message.createdAt.toISOString()}
+        title={fullTimeFormat.format(message.createdAt)}
+      >
+        {timeFormat.format(message.createdAt)}
+        {message.editedAt && !message.deletedAt ? " · edited" : ""}
+      </time>
+    </li>
+  );
+}
+
+export function ConversationView({ conversationId, viewerId, maxMessageLength }: { conversationId: string; viewerId: string; maxMessageLength: number }) {
+  const conversation = api.conversations.get.useQuery({ conversationId });
+  const messages = api.messages.list.useQuery({ conversationId, limit: LATEST_PAGE });
+  const markAsRead = api.conversations.markAsRead.useMutation();
+  const utils = api.useUtils();
+  const bottom = useRef<HTMLDivElement>(null);
+  const items = messages.data?.items ?? [];
+  const newestSeq = items[items.length - 1]?.seq ?? 0;
+
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: "end" });
+  }, [newestSeq]);
+
+  // What is on screen in a focused window counts as read.
+  useEffect(() => {
+    if (!newestSeq || !conversation.data || newestSeq <= conversation.data.lastReadSeq) return;
+    if (typeof document !== "undefined" && !document.hasFocus()) return;
+    markAsRead.mutate(
+      { conversationId, upToSeq: newestSeq },
+      { onSuccess: () => void utils.conversations.invalidate() },
+    );
+    // markAsRead and utils are stable; the position is what matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [conversationId, newestSeq, conversation.data?.lastReadSeq]);
+
+  if (conversation.isError) {
+    return <p className="text-destructive p-6">{conversation.error.message}</p>;
+  }
+  const title = conversation.data ? conversationTitle(conversation.data, viewerId) : "";
+  const isGroup = conversation.data?.type === "GROUP";
+
+  return (
+    <section className="flex min-h-0 flex-1 flex-col" aria-label={title ? `Conversation with ${title}` : "Conversation"}>
+      <header className="flex h-14 items-center border-b px-4">
+        {conversation.data ? (
+          <h1 className="truncate font-semibold">{title}</h1>
+        ) : (
+          <Skeleton className="h-5 w-40" />
+        )}
+        {isGroup && (
+          <span className="text-muted-foreground ml-2 text-sm">{conversation.data?.participants.length} members</span>
+        )}
+      </header>
+      <div className="min-h-0 flex-1 overflow-y-auto p-4">
+        {messages.isPending ? (
+          <div className="grid gap-3" aria-busy="true" aria-label="Loading messages">
+            <Skeleton className="h-10 w-1/2" />
+            <Skeleton className="ml-auto h-10 w-1/3" />
+          </div>
+        ) : items.length === 0 ? (
+          <p className="text-muted-foreground text-center text-sm">No messages yet. Say hello.</p>
+        ) : (
+          <ol className="grid gap-2" aria-label="Messages" aria-live="polite">
+            {items.map((message, index) => (
+              <MessageBubble
+                key={message.id}
+                message={message}
+                own={message.senderId === viewerId}
+                showSender={isGroup && items[index - 1]?.senderId !== message.senderId}
+              />
+            ))}
+          </ol>
+        )}
+        <div ref={bottom} />
+      </div>
+      <MessageInput conversationId={conversationId} maxLength={maxMessageLength} />
+    </section>
+  );
+}
