@@ -32,13 +32,20 @@ test("a message sent in one browser appears live in the other's", async ({ brows
   const benList = ben.getByRole("navigation", { name: "Conversations" });
   await expect(benList.getByRole("link", { name: new RegExp(ANA.name) })).toBeVisible();
   await expect(benList.getByLabel("1 unread")).toBeVisible();
+  await expect(ben).toHaveTitle("(1) Messages · Chatline");
   await benList.getByRole("link", { name: new RegExp(ANA.name) }).click();
   await expect(ben.getByRole("list", { name: "Messages" }).getByText(text)).toBeVisible();
   await expect(benList.getByLabel("1 unread")).toHaveCount(0);
 
+  await expect(ben).toHaveTitle("Messages · Chatline");
+  // Both are connected: each sees the other online, and typing shows before the message.
+  await expect(ana.getByText("Online")).toBeVisible();
   const reply = "Hi Ana!";
+  await ben.getByRole("textbox", { name: "Message", exact: true }).pressSequentially("Hi");
+  await expect(ana.getByText(`${BEN.name} is typing…`)).toBeVisible();
   await ben.getByRole("textbox", { name: "Message", exact: true }).fill(reply);
   await ben.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(ana.getByRole("list", { name: "Messages" }).getByText(reply)).toBeVisible();
+  await expect(ana.getByText(`${BEN.name} is typing…`)).toHaveCount(0);
   await ana.screenshot({ path: "test-results/screenshots/conversation.png" });
 });

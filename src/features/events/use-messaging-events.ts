@@ -4,6 +4,7 @@ import { useState } from "react";
 import type { Message } from "~/features/messages/contracts";
 import { api } from "~/trpc/react";
 import type { ClientEvent, WireMessage } from "./contracts";
+import { liveState } from "./live-state";
 
 // Keeps the React Query caches in step with the user's event stream: messages of
 // open conversations are patched in place, lists that depend on them are
@@ -20,6 +21,11 @@ export function fromWire(message: WireMessage): Message {
   };
 }
 
+/** Durable events arrive as tracked envelopes ({ id, data }); typing and presence arrive bare. */
+function unwrap(item: ClientEvent | { id: string; data: ClientEvent }): ClientEvent {
+  return "data" in item && typeof item.id === "string" ? item.data : (item as ClientEvent);
+}
+
 /** The page of a conversation the views show (the newest messages). */
 export const LATEST_PAGE = 50;
 
@@ -34,8 +40,8 @@ export function useMessagingEvents(): StreamStatus {
   };
 
   const subscription = api.events.onEvent.useSubscription(undefined, {
-    onData(envelope) {
-      const event = (envelope as unknown as { data: ClientEvent }).data;
+    onData(item) {
+      const event = unwrap(item as unknown as ClientEvent | { id: string; data: ClientEvent });
       switch (event.type) {
         case "ready":
           setEverLive(true);
@@ -45,6 +51,7 @@ export function useMessagingEvents(): StreamStatus {
           break;
         case "message.created": {
           const message = fromWire(event.message);
+          if (message.senderId) liveState.clearTyping(message.conversationId, message.senderId);
           patchMessages(message.conversationId, (items) =>
             items.some((item) => item.id === message.id) ? items : [...items, message],
           );
@@ -75,6 +82,12 @@ export function useMessagingEvents(): StreamStatus {
         case "conversation.muted":
         case "receipt.updated":
           void utils.conversations.invalidate();
+          break;
+        case "typing":
+          liveState.setTyping(event.conversationId, event.userId, event.isTyping, Date.parse(event.expiresAt));
+          break;
+        case "presence":
+          liveState.setPresence(event.userId, event.status, event.lastSeenAt ? new Date(event.lastSeenAt) : null);
           break;
         default:
           break;

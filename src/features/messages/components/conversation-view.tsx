@@ -3,6 +3,7 @@
 import { useEffect, useRef } from "react";
 import { Skeleton } from "~/components/ui/skeleton";
 import { conversationTitle } from "~/features/conversations/components/conversation-title";
+import { useLivePresence, useTypingUsers } from "~/features/events/live-state";
 import { LATEST_PAGE } from "~/features/events/use-messaging-events";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
@@ -40,6 +41,51 @@ function MessageBubble({ message, own, showSender }: { message: Message; own: bo
   );
 }
 
+function TypingIndicator({ names }: { names: string[] }) {
+  const text =
+    names.length === 0
+      ? ""
+      : names.length === 1
+        ? `${names[0]} is typing…`
+        : names.length === 2
+          ? `${names[0]} and ${names[1]} are typing…`
+          : `${names.length} people are typing…`;
+  return (
+    <p className="text-muted-foreground h-5 px-4 text-xs" aria-live="polite">
+      {text}
+    </p>
+  );
+}
+
+const lastSeenFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function PresenceLine({ userId }: { userId: string }) {
+  const initial = api.presence.get.useQuery({ userIds: [userId] });
+  const live = useLivePresence(userId);
+  const presence = live ?? initial.data?.[0];
+  if (!presence) return null;
+  const label =
+    presence.status === "online"
+      ? "Online"
+      : presence.status === "away"
+        ? "Away"
+        : presence.lastSeenAt
+          ? `Last seen ${lastSeenFormat.format(presence.lastSeenAt)}`
+          : "Offline";
+  return (
+    <span className="text-muted-foreground ml-2 flex items-center gap-1.5 text-sm">
+      <span
+        aria-hidden="true"
+        className={cn(
+          "size-2 rounded-full",
+          presence.status === "online" ? "bg-emerald-500" : presence.status === "away" ? "bg-amber-500" : "bg-muted-foreground/40",
+        )}
+      />
+      {label}
+    </span>
+  );
+}
+
 export function ConversationView({ conversationId, viewerId, maxMessageLength }: { conversationId: string; viewerId: string; maxMessageLength: number }) {
   const conversation = api.conversations.get.useQuery({ conversationId });
   const messages = api.messages.list.useQuery({ conversationId, limit: LATEST_PAGE });
@@ -47,6 +93,10 @@ export function ConversationView({ conversationId, viewerId, maxMessageLength }:
   const utils = api.useUtils();
   const bottom = useRef<HTMLDivElement>(null);
   const items = messages.data?.items ?? [];
+  const typingIds = useTypingUsers(conversationId);
+  const typingNames = typingIds
+    .filter((id) => id !== viewerId)
+    .map((id) => conversation.data?.participants.find((p) => p.id === id)?.name ?? "Someone");
   const newestSeq = items[items.length - 1]?.seq ?? 0;
 
   useEffect(() => {
@@ -70,6 +120,7 @@ export function ConversationView({ conversationId, viewerId, maxMessageLength }:
   }
   const title = conversation.data ? conversationTitle(conversation.data, viewerId) : "";
   const isGroup = conversation.data?.type === "GROUP";
+  const other = !isGroup ? conversation.data?.participants.find((p) => p.id !== viewerId) : undefined;
 
   return (
     <section className="flex min-h-0 flex-1 flex-col" aria-label={title ? `Conversation with ${title}` : "Conversation"}>
@@ -82,6 +133,7 @@ export function ConversationView({ conversationId, viewerId, maxMessageLength }:
         {isGroup && (
           <span className="text-muted-foreground ml-2 text-sm">{conversation.data?.participants.length} members</span>
         )}
+        {other && <PresenceLine userId={other.id} />}
       </header>
       <div className="min-h-0 flex-1 overflow-y-auto p-4">
         {messages.isPending ? (
@@ -105,6 +157,7 @@ export function ConversationView({ conversationId, viewerId, maxMessageLength }:
         )}
         <div ref={bottom} />
       </div>
+      <TypingIndicator names={typingNames} />
       <MessageInput conversationId={conversationId} maxLength={maxMessageLength} />
     </section>
   );

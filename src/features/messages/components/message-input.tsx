@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { SendHorizontalIcon } from "lucide-react";
 import { toast } from "sonner";
 import { Button } from "~/components/ui/button";
@@ -25,11 +25,13 @@ export function MessageInput({ conversationId, maxLength }: { conversationId: st
   });
   const content = draft.trim();
   const tooLong = content.length > maxLength;
+  const typing = useTypingReporter(conversationId);
 
   const submit = () => {
     if (!content || tooLong || send.isPending) return;
     send.mutate({ conversationId, content, clientMessageId: crypto.randomUUID() });
     setDraft("");
+    typing.stopped();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -54,7 +56,10 @@ export function MessageInput({ conversationId, maxLength }: { conversationId: st
         <Textarea
           id="message-input"
           value={draft}
-          onChange={(event) => setDraft(event.target.value)}
+          onChange={(event) => {
+            setDraft(event.target.value);
+            typing.typed();
+          }}
           onKeyDown={onKeyDown}
           placeholder="Write a message"
           rows={1}
@@ -71,4 +76,43 @@ export function MessageInput({ conversationId, maxLength }: { conversationId: st
       </Button>
     </form>
   );
+}
+
+/** While typing continues, tell the others every 2 s at most; say "stopped" after 3 s without a key. */
+const TYPING_REPEAT_MS = 2_000;
+const TYPING_IDLE_MS = 3_000;
+
+function useTypingReporter(conversationId: string) {
+  // React Query keeps `mutate` stable across renders.
+  const { mutate: report } = api.messages.typing.useMutation();
+  const lastSent = useRef(0);
+  const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const stopped = () => {
+    clearTimeout(idleTimer.current);
+    if (lastSent.current === 0) return;
+    lastSent.current = 0;
+    report({ conversationId, isTyping: false });
+  };
+
+  useEffect(
+    () => () => {
+      clearTimeout(idleTimer.current);
+      if (lastSent.current !== 0) report({ conversationId, isTyping: false });
+    },
+    [conversationId, report],
+  );
+
+  return {
+    typed() {
+      const now = Date.now();
+      if (now - lastSent.current > TYPING_REPEAT_MS) {
+        lastSent.current = now;
+        report({ conversationId, isTyping: true });
+      }
+      clearTimeout(idleTimer.current);
+      idleTimer.current = setTimeout(stopped, TYPING_IDLE_MS);
+    },
+    stopped,
+  };
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useContext, type ReactNode } from "react";
+import { createContext, useContext, useEffect, type ReactNode } from "react";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { MessagesSquareIcon } from "lucide-react";
@@ -9,6 +9,7 @@ import { ConversationList } from "~/features/conversations/components/conversati
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
 import { cn } from "~/lib/utils";
+import { api } from "~/trpc/react";
 
 interface Viewer {
   id: string;
@@ -29,6 +30,11 @@ export function useViewer(): Viewer {
 /** The messaging app around a page: header, conversation list, the live event stream. */
 export function MessagingShell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
   const status = useMessagingEvents();
+  const unread = api.conversations.unreadCount.useQuery();
+  const total = unread.data?.total ?? 0;
+  useEffect(() => {
+    document.title = total > 0 ? `(${total}) Messages · Chatline` : "Messages · Chatline";
+  }, [total]);
   const params = useParams<{ conversationId?: string }>();
   const activeId = params.conversationId;
 
