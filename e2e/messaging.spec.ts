@@ -47,5 +47,31 @@ test("a message sent in one browser appears live in the other's", async ({ brows
   await ben.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(ana.getByRole("list", { name: "Messages" }).getByText(reply)).toBeVisible();
   await expect(ana.getByText(`${BEN.name} is typing…`)).toHaveCount(0);
+
+  // Reactions, edits and deletions show on both sides.
+  const anaMessages = ana.getByRole("list", { name: "Messages" });
+  const benMessages = ben.getByRole("list", { name: "Messages" });
+  const replyItem = anaMessages.getByRole("listitem").filter({ hasText: reply });
+  await replyItem.hover();
+  await replyItem.getByRole("button", { name: "React" }).click();
+  await ana.getByRole("menuitem", { name: "React with 👍" }).click();
+  await expect(benMessages.getByRole("button", { name: "👍 1" })).toBeVisible();
+
+  const ownItem = anaMessages.getByRole("listitem").filter({ hasText: text });
+  await ownItem.hover();
+  await ownItem.getByRole("button", { name: "More actions" }).click();
+  await ana.getByRole("menuitem", { name: "Edit" }).click();
+  await ana.getByLabel("Edit message").fill("Hello Ben (edited)");
+  await ana.getByLabel("Edit message").press("Enter");
+  await expect(benMessages.getByText("Hello Ben (edited)")).toBeVisible();
+  await expect(benMessages.getByText(/· edited/)).toBeVisible();
+
+  const editedItem = anaMessages.getByRole("listitem").filter({ hasText: "Hello Ben (edited)" });
+  await editedItem.hover();
+  await editedItem.getByRole("button", { name: "More actions" }).click();
+  await ana.getByRole("menuitem", { name: "Delete" }).click();
+  await ana.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await expect(benMessages.getByText("This message was deleted")).toBeVisible();
+  await expect(benMessages.getByText("Hello Ben (edited)")).toHaveCount(0);
   await ana.screenshot({ path: "test-results/screenshots/conversation.png" });
 });

@@ -7,39 +7,8 @@ import { useLivePresence, useTypingUsers } from "~/features/events/live-state";
 import { LATEST_PAGE } from "~/features/events/use-messaging-events";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
-import type { Message } from "../contracts";
+import { MessageBubble } from "./message-bubble";
 import { MessageInput } from "./message-input";
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
-
-function MessageBubble({ message, own, showSender }: { message: Message; own: boolean; showSender: boolean }) {
-  if (message.type === "SYSTEM") {
-    return <li className="text-muted-foreground py-1 text-center text-xs">{message.content}</li>;
-  }
-  return (
-    <li className={cn("flex flex-col gap-0.5", own ? "items-end" : "items-start")}>
-      {showSender && !own && <span className="text-muted-foreground px-1 text-xs">{message.senderName}</span>}
-      <div
-        className={cn(
-          "max-w-[75%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap",
-          own ? "bg-primary text-primary-foreground" : "bg-muted",
-          message.deletedAt && "italic opacity-70",
-        )}
-      >
-        {message.deletedAt ? "This message was deleted" : message.content}
-      </div>
-      <time
-        className="text-muted-foreground px-1 text-[11px]"
-        dateTime={message.createdAt.toISOString()}
-        title={fullTimeFormat.format(message.createdAt)}
-      >
-        {timeFormat.format(message.createdAt)}
-        {message.editedAt && !message.deletedAt ? " · edited" : ""}
-      </time>
-    </li>
-  );
-}
 
 function TypingIndicator({ names }: { names: string[] }) {
   const text =
@@ -150,6 +119,7 @@ export function ConversationView({ conversationId, viewerId, maxMessageLength }:
                 key={message.id}
                 message={message}
                 own={message.senderId === viewerId}
+                viewerId={viewerId}
                 showSender={isGroup && items[index - 1]?.senderId !== message.senderId}
               />
             ))}
