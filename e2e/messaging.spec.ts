@@ -75,3 +75,32 @@ test("a message sent in one browser appears live in the other's", async ({ brows
   await expect(benMessages.getByText("Hello Ben (edited)")).toHaveCount(0);
   await ana.screenshot({ path: "test-results/screenshots/conversation.png" });
 });
+
+test("the header's message icon shows new messages live and opens a panel to answer them", async ({ browser }) => {
+  const cleo = await signedInPage(browser, { email: "cleo@example.com", name: "Cleo Park" });
+  const dev = await signedInPage(browser, { email: "dev@example.com", name: "Dev Patel" });
+  await expect(cleo.getByRole("button", { name: "Messages", exact: true })).toBeVisible();
+
+  await dev.goto("/messages");
+  await dev.getByRole("button", { name: "New conversation" }).click();
+  await dev.getByLabel("Search people").fill("Cleo");
+  await dev.getByRole("button", { name: /Cleo Park/ }).click();
+  await dev.getByRole("textbox", { name: "Message", exact: true }).fill("Lunch at noon?");
+  await dev.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+
+  // Cleo stayed on the home page: the badge comes to her.
+  const icon = cleo.getByRole("button", { name: "Messages, 1 unread" });
+  await expect(icon).toBeVisible();
+  await icon.click();
+  const panel = cleo.getByRole("dialog", { name: "Messages" });
+  await panel.getByRole("link", { name: /Dev Patel/ }).click();
+  await expect(panel.getByRole("list", { name: "Messages" }).getByText("Lunch at noon?")).toBeVisible();
+  await panel.getByRole("textbox", { name: "Message", exact: true }).fill("Yes!");
+  await panel.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await expect(dev.getByRole("list", { name: "Messages" }).getByText("Yes!")).toBeVisible();
+  await cleo.screenshot({ path: "test-results/screenshots/panel.png" });
+  // Answering read the conversation: with the panel closed (Esc), the badge is gone.
+  await cleo.keyboard.press("Escape");
+  await expect(panel).toHaveCount(0);
+  await expect(cleo.getByRole("button", { name: "Messages", exact: true })).toBeVisible();
+});

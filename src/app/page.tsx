@@ -9,6 +9,10 @@ import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle }
 import { SignOutButton } from "~/features/auth/components/sign-out-button";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { authOptions } from "~/features/auth/next-auth-options";
+import { MessagesPanelButton } from "~/features/messages/components/messages-panel";
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { getMessagingLimits } from "~/features/settings/settings.service";
+import { db } from "~/server/db/client";
 
 export default async function HomePage() {
   const session = await getServerSession(authOptions);
@@ -16,6 +20,9 @@ export default async function HomePage() {
   if (!user) redirect("/sign-in");
 
   const { name, email, roles } = user;
+  const limits = await getMessagingLimits(db());
+  // Hidden for people without messaging, and for everyone while it is turned off.
+  const messagingOn = limits.enabled && user.permissions.includes(PERMISSIONS.messagingAccess);
   const displayName = name.trim() || email;
 
   return (
@@ -26,7 +33,10 @@ export default async function HomePage() {
             <MessagesSquareIcon className="size-5" aria-hidden="true" />
             Chatline
           </Link>
-          <UserMenu name={name} email={email} image={user.image} />
+          <div className="flex items-center gap-2">
+            {messagingOn && <MessagesPanelButton viewerId={user.id} maxMessageLength={limits.maxMessageLength} />}
+            <UserMenu name={name} email={email} image={user.image} />
+          </div>
         </div>
       </header>
 
@@ -55,9 +65,11 @@ export default async function HomePage() {
             )}
           </CardContent>
           <CardFooter className="gap-2">
-            <Button asChild>
-              <Link href="/messages">Open messages</Link>
-            </Button>
+            {messagingOn && (
+              <Button asChild>
+                <Link href="/messages">Open messages</Link>
+              </Button>
+            )}
             <SignOutButton variant="outline" />
           </CardFooter>
         </Card>

@@ -21,7 +21,16 @@ function timeAgo(date: Date): string {
   return date.toLocaleDateString();
 }
 
-export function ConversationList({ viewerId, activeId }: { viewerId: string; activeId?: string }) {
+/** Each row links to the conversation's page, or, given `onSelect`, opens it in place (the panel). */
+export function ConversationList({
+  viewerId,
+  activeId,
+  onSelect,
+}: {
+  viewerId: string;
+  activeId?: string;
+  onSelect?: (conversationId: string) => void;
+}) {
   const conversations = api.conversations.list.useQuery({ limit: 50 });
 
   if (conversations.isPending) {
@@ -49,6 +58,14 @@ export function ConversationList({ viewerId, activeId }: { viewerId: string; act
           <li key={conversation.id}>
             <Link
               href={`/messages/${conversation.id}`}
+              onClick={
+                onSelect
+                  ? (event) => {
+                      event.preventDefault();
+                      onSelect(conversation.id);
+                    }
+                  : undefined
+              }
               aria-current={active ? "page" : undefined}
               className={cn(
                 "hover:bg-accent focus-visible:bg-accent flex items-center gap-3 px-3 py-2.5 outline-none",

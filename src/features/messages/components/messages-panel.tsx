@@ -1,0 +1,68 @@
+"use client";
+
+import { useState } from "react";
+import Link from "next/link";
+import { ArrowLeftIcon, MessageSquareIcon } from "lucide-react";
+import { Badge } from "~/components/ui/badge";
+import { Button } from "~/components/ui/button";
+import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle, SheetTrigger } from "~/components/ui/sheet";
+import { ConversationList } from "~/features/conversations/components/conversation-list";
+import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
+import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import { api } from "~/trpc/react";
+import { ConversationView } from "./conversation-view";
+
+/**
+ * The header's message icon: a live unread badge, and a panel that slides in
+ * with the conversations and the one you open, wherever you are in the app.
+ */
+export function MessagesPanelButton({ viewerId, maxMessageLength }: { viewerId: string; maxMessageLength: number }) {
+  useMessagingEvents();
+  const [open, setOpen] = useState(false);
+  const [conversationId, setConversationId] = useState<string | null>(null);
+  const unread = api.conversations.unreadCount.useQuery();
+  const total = unread.data?.total ?? 0;
+
+  return (
+    <Sheet open={open} onOpenChange={setOpen}>
+      <SheetTrigger asChild>
+        <Button variant="ghost" size="icon" className="relative" aria-label={total > 0 ? `Messages, ${total} unread` : "Messages"}>
+          <MessageSquareIcon aria-hidden="true" />
+          {total > 0 && (
+            <Badge className="absolute -top-1 -right-1 h-5 min-w-5 px-1 text-[10px]" aria-hidden="true">
+              {total > 99 ? "99+" : total}
+            </Badge>
+          )}
+        </Button>
+      </SheetTrigger>
+      <SheetContent side="right" className="flex w-full flex-col gap-0 p-0 sm:max-w-md">
+        <SheetHeader className="border-b">
+          <div className="flex items-center gap-2 pr-8">
+            {conversationId && (
+              <Button variant="ghost" size="icon" className="size-8" aria-label="Back to conversations" onClick={() => setConversationId(null)}>
+                <ArrowLeftIcon aria-hidden="true" />
+              </Button>
+            )}
+            <SheetTitle>Messages</SheetTitle>
+            <Link href="/messages" className="text-muted-foreground ml-auto text-xs underline-offset-4 hover:underline">
+              Open full page
+            </Link>
+          </div>
+          <SheetDescription className="sr-only">Your conversations</SheetDescription>
+        </SheetHeader>
+        {conversationId ? (
+          <ConversationView conversationId={conversationId} viewerId={viewerId} maxMessageLength={maxMessageLength} />
+        ) : (
+          <>
+            <div className="flex justify-end p-3">
+              <NewConversationDialog />
+            </div>
+            <div className="min-h-0 flex-1 overflow-y-auto">
+              <ConversationList viewerId={viewerId} onSelect={setConversationId} />
+            </div>
+          </>
+        )}
+      </SheetContent>
+    </Sheet>
+  );
+}
