@@ -1,8 +1,8 @@
-import { MessagesSquareIcon } from "lucide-react";
 import { getServerSession } from "next-auth";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 
+import { AppBrand } from "~/components/app-brand";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "~/components/ui/card";
@@ -29,10 +29,7 @@ export default async function HomePage() {
     <div className="flex min-h-svh flex-col">
       <header className="bg-background border-b">
         <div className="mx-auto flex h-14 w-full max-w-5xl items-center justify-between gap-4 px-4">
-          <Link href="/" className="flex items-center gap-2 font-semibold">
-            <MessagesSquareIcon className="size-5" aria-hidden="true" />
-            Chatline
-          </Link>
+          <AppBrand />
           <div className="flex items-center gap-2">
             {messagingOn && <MessagesPanelButton viewerId={user.id} maxMessageLength={limits.maxMessageLength} />}
             <UserMenu name={name} email={email} image={user.image} />

@@ -1,9 +1,8 @@
 "use client";
 
 import { createContext, useContext, useEffect, type ReactNode } from "react";
-import Link from "next/link";
 import { useParams } from "next/navigation";
-import { MessagesSquareIcon } from "lucide-react";
+import { AppBrand } from "~/components/app-brand";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
@@ -42,10 +41,7 @@ export function MessagingShell({ viewer, children }: { viewer: Viewer; children:
     <ViewerContext.Provider value={viewer}>
       <div className="flex h-svh flex-col">
         <header className="flex h-14 shrink-0 items-center justify-between gap-4 border-b px-4">
-          <Link href="/messages" className="flex items-center gap-2 font-semibold">
-            <MessagesSquareIcon className="size-5" aria-hidden="true" />
-            Chatline
-          </Link>
+          <AppBrand href="/messages" />
           <div className="flex items-center gap-3">
             {status !== "live" && (
               <span role="status" className="text-muted-foreground text-xs">
