@@ -16,6 +16,40 @@ import { TEST_APP_ORIGIN, TEST_AUTH_SECRET } from "../helpers/test-server";
 
 const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
+function instanceEnv(databaseUrl: string, dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL!,
+    NEXTAUTH_SECRET: TEST_AUTH_SECRET,
+    APP_URL: TEST_APP_ORIGIN,
+    DATA_DIR: dataDir,
+    SEED_DEMO_USERS: "false",
+    PRESENCE_OFFLINE_GRACE_MS: "300",
+    LOG_LEVEL: "warn",
+  };
+}
+
+/** A new user of `db` with a client of the instance(s) `baseUrl` names, signed in by cookie. */
+async function signedInUser(db: Database, name: string, baseUrl: string | (() => string)) {
+  const roles = await db.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
+  const user = await db.prisma.user.create({
+    data: {
+      name,
+      email: `${name.toLowerCase()}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@multi.example`,
+      roles: { create: roles.map((r) => ({ roleId: r.id })) },
+    },
+  });
+  const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
+  const client = createNodeTrpcClient({
+    baseUrl,
+    cookie: `next-auth.session-token=${token}`,
+    origin: TEST_APP_ORIGIN,
+    // Reconnect quickly: the tests wait for it.
+    retryDelayMs: () => 200,
+  });
+  return { user, client, api: client.api };
+}
+
 describe.runIf(hasServices)("two instances", () => {
   let database: TestDatabase;
   let db: Database;
@@ -27,16 +61,7 @@ describe.runIf(hasServices)("two instances", () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     dataDir = await mkdtemp(path.join(tmpdir(), "chatline-multi-"));
-    const env = {
-      DATABASE_URL: database.connectionString,
-      REDIS_URL: process.env.REDIS_URL!,
-      NEXTAUTH_SECRET: TEST_AUTH_SECRET,
-      APP_URL: TEST_APP_ORIGIN,
-      DATA_DIR: dataDir,
-      SEED_DEMO_USERS: "false",
-      PRESENCE_OFFLINE_GRACE_MS: "300",
-      LOG_LEVEL: "warn",
-    };
+    const env = instanceEnv(database.connectionString, dataDir);
     [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
     db = createDatabase(database.connectionString, { poolSize: 2 });
   }, 120_000);
@@ -50,20 +75,9 @@ describe.runIf(hasServices)("two instances", () => {
   });
 
   async function signedIn(name: string, baseUrl: string | (() => string)) {
-    const roles = await db.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
-    const user = await db.prisma.user.create({
-      data: { name, email: `${name.toLowerCase()}-${Date.now()}@multi.example`, roles: { create: roles.map((r) => ({ roleId: r.id })) } },
-    });
-    const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
-    const client = createNodeTrpcClient({
-      baseUrl,
-      cookie: `next-auth.session-token=${token}`,
-      origin: TEST_APP_ORIGIN,
-      // Reconnect quickly: the test waits for it.
-      retryDelayMs: () => 200,
-    });
-    clients.push(client);
-    return { user, client, api: client.api };
+    const person = await signedInUser(db, name, baseUrl);
+    clients.push(person.client);
+    return person;
   }
 
   it("deliver each other's messages, typing and presence, and lose nothing when one is killed mid-stream", async () => {
@@ -116,15 +130,7 @@ describe.runIf(hasServices)("two installations sharing one Redis", () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-installations-"));
     const instances = await Promise.all(
       databases.map((database) =>
-        startInstanceProcess({
-          DATABASE_URL: database.connectionString,
-          REDIS_URL: process.env.REDIS_URL!,
-          NEXTAUTH_SECRET: TEST_AUTH_SECRET,
-          APP_URL: TEST_APP_ORIGIN,
-          DATA_DIR: dataDir,
-          SEED_DEMO_USERS: "false",
-          LOG_LEVEL: "warn",
-        }),
+        startInstanceProcess(instanceEnv(database.connectionString, dataDir)),
       ),
     );
     const handles = databases.map((database) => createDatabase(database.connectionString, { poolSize: 2 }));
@@ -132,15 +138,10 @@ describe.runIf(hasServices)("two installations sharing one Redis", () => {
     try {
       const sides = await Promise.all(
         handles.map(async (handle, index) => {
-          const roles = await handle.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
           const make = async (name: string) => {
-            const user = await handle.prisma.user.create({
-              data: { name, email: `${name}@install${index}.example`, roles: { create: roles.map((r) => ({ roleId: r.id })) } },
-            });
-            const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
-            const client = createNodeTrpcClient({ baseUrl: instances[index]!.url, cookie: `next-auth.session-token=${token}`, origin: TEST_APP_ORIGIN });
-            clients.push(client);
-            return { user, client };
+            const person = await signedInUser(handle, name, instances[index]!.url);
+            clients.push(person.client);
+            return person;
           };
           return { sender: await make("sender"), reader: await make("reader") };
         }),

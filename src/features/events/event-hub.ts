@@ -57,16 +57,6 @@ export class EventHub {
     );
   }
 
-  /** How many subscribers this process holds (status and tests). */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Connected users of this process. */
-  localUserIds(): string[] {
-    return [...this.byUser.keys()];
-  }
-
   /**
    * Starts holding every durable event for `subscriber` until goLive() says from
    * which event id on, and with which conversations, live routing applies.

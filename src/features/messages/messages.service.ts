@@ -38,10 +38,8 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
   if (input.content.length > limits.maxMessageLength) {
     throw new DomainError("BAD_REQUEST", `Messages are at most ${limits.maxMessageLength} characters.`);
   }
-  const earlier = await findByClientMessageId(deps, user.id, input.clientMessageId);
-  if (earlier) return sameSend(earlier, input);
-  await requireMembership(deps.prisma, input.conversationId, user.id);
-
+  // No look-ups before the transaction: a retry is caught by the unique key, and
+  // membership is checked once, under the conversation's lock.
   try {
     return await withEvents(deps, async (tx, append) => {
       // Taking the seq locks the conversation row: sends to one conversation queue here.
@@ -51,9 +49,10 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
                last_message_sender_id = ${user.id}::uuid, updated_at = now()
          WHERE id = ${input.conversationId}::uuid
          RETURNING last_seq`;
+      if (!conversation) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
       // Checked after the lock, so a removal that commits first is seen.
       await requireMembership(tx, input.conversationId, user.id);
-      const seq = conversation!.last_seq;
+      const seq = conversation.last_seq;
       const row = await tx.message.create({
         data: {
           conversationId: input.conversationId,

@@ -78,12 +78,6 @@ export class RedisEventBus implements EventBus {
     return () => this.local.off(channel, handler);
   }
 
-  /** Resolves once the subscribing connection is ready (tests wait for it). */
-  async ready(): Promise<void> {
-    if (this.subscriber.status === "ready") return;
-    await new Promise<void>((resolve) => this.subscriber.once("ready", () => resolve()));
-  }
-
   async close(): Promise<void> {
     this.local.removeAllListeners();
     await Promise.all([disconnectRedis(this.publisher), disconnectRedis(this.subscriber)]);
