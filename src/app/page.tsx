@@ -11,7 +11,7 @@ import { UserMenu } from "~/features/auth/components/user-menu";
 import { authOptions } from "~/features/auth/next-auth-options";
 import { MessagesPanelButton } from "~/features/messages/components/messages-panel";
 import { PERMISSIONS } from "~/features/permissions/catalog";
-import { getMessagingLimits } from "~/features/settings/settings.service";
+import { getPublicSettings } from "~/features/settings/settings.service";
 import { db } from "~/server/db/client";
 
 export default async function HomePage() {
@@ -20,9 +20,12 @@ export default async function HomePage() {
   if (!user) redirect("/sign-in");
 
   const { name, email, roles } = user;
-  const limits = await getMessagingLimits(db());
-  // Hidden for people without messaging, and for everyone while it is turned off.
-  const messagingOn = limits.enabled && user.permissions.includes(PERMISSIONS.messagingAccess);
+  const settings = await getPublicSettings(db());
+  // Hidden for people without messaging, and for everyone while it is turned off. The
+  // header icon is there for everyone allowed and hides itself, so it follows an admin's
+  // switch live.
+  const canMessage = user.permissions.includes(PERMISSIONS.messagingAccess);
+  const messagingOn = settings.enabled && canMessage;
   const displayName = name.trim() || email;
 
   return (
@@ -31,7 +34,7 @@ export default async function HomePage() {
         <div className="mx-auto flex h-14 w-full max-w-5xl items-center justify-between gap-4 px-4">
           <AppBrand />
           <div className="flex items-center gap-2">
-            {messagingOn && <MessagesPanelButton viewerId={user.id} maxMessageLength={limits.maxMessageLength} />}
+            {canMessage && <MessagesPanelButton viewerId={user.id} initialSettings={settings} />}
             <UserMenu name={name} email={email} image={user.image} />
           </div>
         </div>

@@ -40,6 +40,10 @@ const table: Record<string, Call | typeof takesNoId> = {
   // Presence is not a conversation's: any signed-in user may see it (as in a workspace directory).
   "presence.get": takesNoId,
   "presence.set": takesNoId,
+  // Settings are the installation's; who may read and change them is tested in settings.test.ts.
+  "settings.public": takesNoId,
+  "settings.get": takesNoId,
+  "settings.update": takesNoId,
 };
 
 let t: TestServer;

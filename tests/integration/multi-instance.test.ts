@@ -30,8 +30,8 @@ function instanceEnv(databaseUrl: string, dataDir: string): Record<string, strin
 }
 
 /** A new user of `db` with a client of the instance(s) `baseUrl` names, signed in by cookie. */
-async function signedInUser(db: Database, name: string, baseUrl: string | (() => string)) {
-  const roles = await db.prisma.role.findMany({ where: { name: "User" }, select: { id: true } });
+async function signedInUser(db: Database, name: string, baseUrl: string | (() => string), roleNames: string[] = ["User"]) {
+  const roles = await db.prisma.role.findMany({ where: { name: { in: roleNames } }, select: { id: true } });
   const user = await db.prisma.user.create({
     data: {
       name,
@@ -121,6 +121,62 @@ describe.runIf(hasServices)("two instances", () => {
     expect(await db.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(60);
     anaEvents.stop();
     benEvents.stop();
+  }, 90_000);
+});
+
+describe.runIf(hasServices)("a settings change on two instances", () => {
+  it("made on A reaches a subscriber on B, and B's sends follow it at once, not when its cache expires", async () => {
+    const database = await createTestDatabase();
+    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-settings-"));
+    const env = instanceEnv(database.connectionString, dataDir);
+    const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
+    const db = createDatabase(database.connectionString, { poolSize: 2 });
+    const clients: NodeTrpcClient[] = [];
+    try {
+      const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
+        const person = await signedInUser(db, name, baseUrl, roles);
+        clients.push(person.client);
+        return person;
+      };
+      const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
+      const ben = await signedIn("Ben", b.url);
+      const carl = await signedIn("Carl", b.url);
+      const conversation = await ben.api.conversations.createDirect.mutate({ recipientId: carl.user.id });
+      const benEvents = collectEvents(ben.client);
+      await benEvents.ready();
+
+      // B caches the limits (5 s) on this send; everything below happens well within that.
+      await ben.api.messages.send.mutate({ conversationId: conversation.id, content: "x".repeat(300), clientMessageId: "warm" });
+      const cachedAt = Date.now();
+
+      const lowered = await admin.api.settings.update.mutate({ maxMessageLength: 200 });
+      expect(lowered.maxMessageLength).toBe(200);
+      await vi.waitFor(() => expect(benEvents.ofType("settings.updated")).toHaveLength(1), { timeout: 3_000 });
+      expect(benEvents.ofType("settings.updated")[0]?.settings).toMatchObject({ maxMessageLength: 200, enabled: true });
+      const refused = await ben.api.messages.send
+        .mutate({ conversationId: conversation.id, content: "x".repeat(300), clientMessageId: "too-long" })
+        .then(
+          () => null,
+          (error: { data?: { code?: string }; message: string }) => ({ code: error.data?.code, message: error.message }),
+        );
+      expect(refused).toEqual({ code: "BAD_REQUEST", message: "Messages are at most 200 characters." });
+      expect(await ben.api.settings.public.query()).toMatchObject({ maxMessageLength: 200 });
+
+      // Raised again: B lets a long message through as soon as its subscriber hears of it.
+      await admin.api.settings.update.mutate({ maxMessageLength: 5000 });
+      await vi.waitFor(() => expect(benEvents.ofType("settings.updated")).toHaveLength(2), { timeout: 3_000 });
+      await ben.api.messages.send.mutate({ conversationId: conversation.id, content: "x".repeat(4000), clientMessageId: "long" });
+      // The cache B filled at the start has not expired: the notice did this, not the expiry.
+      expect(Date.now() - cachedAt).toBeLessThan(5_000);
+      expect(benEvents.ofType("settings.updated").map((e) => e.settings.maxMessageLength)).toEqual([200, 5000]);
+      benEvents.stop();
+    } finally {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await Promise.all([a.stop(), b.stop()]);
+      await db.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }, 90_000);
 });
 

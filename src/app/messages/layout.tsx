@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { authOptions } from "~/features/auth/next-auth-options";
 import { MessagingShell } from "~/features/messages/components/messaging-shell";
 import { PERMISSIONS } from "~/features/permissions/catalog";
-import { getMessagingLimits } from "~/features/settings/settings.service";
+import { getPublicSettings } from "~/features/settings/settings.service";
 import { db } from "~/server/db/client";
 
 export const metadata: Metadata = { title: "Messages" };
@@ -15,12 +15,13 @@ export default async function MessagesLayout({ children }: { children: ReactNode
   const user = session?.user;
   if (!user) redirect("/sign-in?callbackUrl=/messages");
   if (!user.permissions.includes(PERMISSIONS.messagingAccess)) redirect("/");
-  const limits = await getMessagingLimits(db());
-  if (!limits.enabled) redirect("/");
+  const settings = await getPublicSettings(db());
+  if (!settings.enabled) redirect("/");
 
   return (
     <MessagingShell
-      viewer={{ id: user.id, name: user.name, email: user.email, image: user.image, maxMessageLength: limits.maxMessageLength }}
+      viewer={{ id: user.id, name: user.name, email: user.email, image: user.image }}
+      initialSettings={settings}
     >
       {children}
     </MessagingShell>

@@ -13,7 +13,8 @@ export interface AuditEntry {
   userAgent?: string | null;
 }
 
-export async function recordAudit(prisma: Db, entry: AuditEntry): Promise<void> {
+/** `prisma` may be a transaction, so the entry commits with the change it records. */
+export async function recordAudit(prisma: Pick<Db, "auditLog">, entry: AuditEntry): Promise<void> {
   await prisma.auditLog.create({
     data: {
       actorId: entry.actorId ?? null,

@@ -16,6 +16,14 @@ export const lastMessageSchema = z.object({
   preview: z.string(),
 });
 
+/** How far a member has got: what the status ticks and "seen by" of one's own messages are computed from. */
+export const memberPositionSchema = z.object({
+  userId: z.uuid(),
+  lastDeliveredSeq: z.number().int(),
+  lastReadSeq: z.number().int(),
+});
+export type MemberPosition = z.infer<typeof memberPositionSchema>;
+
 export const conversationSchema = z.object({
   id: z.uuid(),
   type: conversationTypeSchema,
@@ -23,6 +31,8 @@ export const conversationSchema = z.object({
   name: z.string().nullable(),
   createdById: z.uuid().nullable(),
   participants: z.array(participantSchema),
+  /** Every current member's delivery and read position, the viewer's included. */
+  positions: z.array(memberPositionSchema),
   lastMessage: lastMessageSchema.nullable(),
   lastMessageAt: z.date().nullable(),
   /** The seq of the newest message: the client's read marker goes up to it. */

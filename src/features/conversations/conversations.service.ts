@@ -8,7 +8,7 @@ import { DomainError } from "~/server/errors";
 import type { NewEvent } from "~/server/realtime/event-store";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
-import type { Conversation, CreateGroupInput, Participant } from "./contracts";
+import type { Conversation, CreateGroupInput, MemberPosition, Participant } from "./contracts";
 import { requireMembership } from "./membership";
 
 // Conversations: direct and group, their members, read positions and mute.
@@ -374,22 +374,29 @@ async function withParticipants(deps: ServiceDeps, rows: ConversationRow[]): Pro
   const members = rows.length
     ? await deps.prisma.conversationParticipant.findMany({
         where: { conversationId: { in: rows.map((row) => row.id) }, leftAt: null },
-        select: { conversationId: true, joinedAt: true, user: { select: { id: true, name: true, image: true } } },
+        select: {
+          conversationId: true,
+          lastDeliveredSeq: true,
+          lastReadSeq: true,
+          user: { select: { id: true, name: true, image: true } },
+        },
         orderBy: { joinedAt: "asc" },
       })
     : [];
-  const byConversation = new Map<string, Participant[]>();
+  const byConversation = new Map<string, { participants: Participant[]; positions: MemberPosition[] }>();
   for (const member of members) {
-    const list = byConversation.get(member.conversationId) ?? [];
-    list.push(member.user);
-    byConversation.set(member.conversationId, list);
+    const entry = byConversation.get(member.conversationId) ?? { participants: [], positions: [] };
+    entry.participants.push(member.user);
+    entry.positions.push({ userId: member.user.id, lastDeliveredSeq: member.lastDeliveredSeq, lastReadSeq: member.lastReadSeq });
+    byConversation.set(member.conversationId, entry);
   }
   return rows.map((row) => ({
     id: row.id,
     type: row.type,
     name: row.name,
     createdById: row.created_by_id,
-    participants: byConversation.get(row.id) ?? [],
+    participants: byConversation.get(row.id)?.participants ?? [],
+    positions: byConversation.get(row.id)?.positions ?? [],
     lastMessage:
       row.last_message_preview === null ? null : { senderId: row.last_message_sender_id, preview: row.last_message_preview },
     lastMessageAt: row.last_message_at,

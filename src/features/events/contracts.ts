@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { participantSchema } from "~/features/conversations/contracts";
 import { messageSchema, reactionSummarySchema, receiptStatusSchema } from "~/features/messages/contracts";
+import { publicMessagingSettingsSchema } from "~/features/settings/contracts";
 
 // The events a signed-in client receives on its one subscription, events.onEvent.
-// Durable events (everything but typing and presence) are stored and come with a
-// resumable id; dates travel as ISO strings because events are stored as JSON.
+// Durable events (everything but typing, presence and settings changes) are stored
+// and come with a resumable id; dates travel as ISO strings because events are
+// stored as JSON.
 
 const isoDate = z.iso.datetime({ offset: true });
 
@@ -77,6 +79,8 @@ export const ephemeralEventSchema = z.discriminatedUnion("type", [
     status: z.enum(["online", "away", "offline"]),
     lastSeenAt: isoDate.nullable(),
   }),
+  /** An admin changed the messaging settings: their public view, to everyone. */
+  z.object({ type: z.literal("settings.updated"), settings: publicMessagingSettingsSchema }),
 ]);
 export type EphemeralEvent = z.infer<typeof ephemeralEventSchema>;
 

@@ -98,6 +98,15 @@ export class EventHub {
     await this.bus.publish("ephemeral", JSON.stringify(envelope));
   }
 
+  /**
+   * Delivers an ephemeral event to every subscriber of this process, whoever they
+   * are (a settings change); each instance does this for its own subscribers.
+   * Those still catching up get it after their replay.
+   */
+  deliverToEveryone(event: EphemeralEvent): void {
+    for (const subscriber of this.entries.keys()) subscriber.deliverEphemeral(event);
+  }
+
   close(): void {
     for (const stop of this.stopListening) stop();
   }

@@ -68,6 +68,12 @@ export function getMessagingRuntime(): MessagingRuntime {
   return runtime;
 }
 
+/** The runtime built on `realtime`, if this process has needed one yet; without one it has no subscribers. */
+export function startedMessagingRuntime(realtime: Realtime): MessagingRuntime | undefined {
+  const current = globalForRuntime.__chatlineMessagingRuntime;
+  return current?.realtime === realtime ? current.runtime : undefined;
+}
+
 /** Closes the runtime if one was started (server shutdown). */
 export async function closeMessagingRuntime(): Promise<void> {
   await globalForRuntime.__chatlineMessagingRuntime?.runtime.close();

@@ -1,7 +1,14 @@
 "use client";
 
-import { useState } from "react";
+import { useState, useSyncExternalStore } from "react";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { getQueryKey } from "@trpc/react-query";
+import { useRouter } from "next/navigation";
+import type { Conversation } from "~/features/conversations/contracts";
 import type { Message } from "~/features/messages/contracts";
+import { alertIncoming } from "~/features/messages/incoming-alerts";
+import { patchInTimeline, refreshTimelines, upsertInTimeline } from "~/features/messages/timeline-cache";
+import { applySettingsEvent } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
 import type { ClientEvent, WireMessage } from "./contracts";
 import { liveState } from "./live-state";
@@ -26,18 +33,36 @@ function unwrap(item: ClientEvent | { id: string; data: ClientEvent }): ClientEv
   return "data" in item && typeof item.id === "string" ? item.data : (item as ClientEvent);
 }
 
-/** The page of a conversation the views show (the newest messages). */
-export const LATEST_PAGE = 50;
+/** A conversation as any cached list or detail query holds it. */
+function cachedConversation(queryClient: QueryClient, conversationId: string): Conversation | undefined {
+  const detail = queryClient.getQueriesData<Conversation>({ queryKey: getQueryKey(api.conversations.get) });
+  const lists = queryClient.getQueriesData<{ items: Conversation[] }>({ queryKey: getQueryKey(api.conversations.list) });
+  return (
+    detail.find(([, conversation]) => conversation?.id === conversationId)?.[1] ??
+    lists.flatMap(([, page]) => page?.items ?? []).find((conversation) => conversation.id === conversationId)
+  );
+}
 
-export function useMessagingEvents(): StreamStatus {
-  const utils = api.useUtils();
-  const [everLive, setEverLive] = useState(false);
-
-  const patchMessages = (conversationId: string, patch: (items: Message[]) => Message[]) => {
-    utils.messages.list.setData({ conversationId, limit: LATEST_PAGE }, (page) =>
-      page ? { ...page, items: patch(page.items) } : page,
-    );
+function subscribeToNetwork(listener: () => void) {
+  window.addEventListener("online", listener);
+  window.addEventListener("offline", listener);
+  return () => {
+    window.removeEventListener("online", listener);
+    window.removeEventListener("offline", listener);
   };
+}
+
+/** The browser knows it is offline well before a socket's keep-alive notices. */
+function useBrowserOnline(): boolean {
+  return useSyncExternalStore(subscribeToNetwork, () => navigator.onLine, () => true);
+}
+
+export function useMessagingEvents(viewerId: string): StreamStatus {
+  const online = useBrowserOnline();
+  const utils = api.useUtils();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [everLive, setEverLive] = useState(false);
 
   const subscription = api.events.onEvent.useSubscription(undefined, {
     onData(item) {
@@ -45,42 +70,68 @@ export function useMessagingEvents(): StreamStatus {
       switch (event.type) {
         case "ready":
           setEverLive(true);
-          // Anything could have happened while we were away.
+          // Anything could have happened while we were away; older pages the reader loaded are kept.
           void utils.conversations.invalidate();
-          void utils.messages.list.invalidate();
+          void utils.settings.public.invalidate();
+          void refreshTimelines(utils, queryClient);
           break;
         case "message.created": {
           const message = fromWire(event.message);
           if (message.senderId) liveState.clearTyping(message.conversationId, message.senderId);
-          patchMessages(message.conversationId, (items) =>
-            items.some((item) => item.id === message.id) ? items : [...items, message],
-          );
+          upsertInTimeline(utils, message);
           void utils.conversations.invalidate();
+          if (message.type === "TEXT" && message.senderId !== viewerId) {
+            const conversation = cachedConversation(queryClient, message.conversationId);
+            alertIncoming({
+              conversationId: message.conversationId,
+              title: conversation?.name ?? message.senderName ?? "New message",
+              senderName: message.senderName ?? "Someone",
+              text: message.content ?? "",
+              muted: conversation?.muted ?? false,
+              onOpen: () => router.push(`/messages/${message.conversationId}`),
+            });
+          }
           break;
         }
-        case "message.updated": {
-          const message = fromWire(event.message);
-          patchMessages(message.conversationId, (items) => items.map((item) => (item.id === message.id ? message : item)));
+        case "message.updated":
+          upsertInTimeline(utils, fromWire(event.message));
           break;
-        }
         case "message.deleted":
-          patchMessages(event.conversationId, (items) =>
-            items.map((item) =>
-              item.id === event.messageId ? { ...item, content: null, reactions: [], deletedAt: new Date() } : item,
-            ),
-          );
+          patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({
+            ...message,
+            content: null,
+            reactions: [],
+            deletedAt: message.deletedAt ?? new Date(),
+          }));
           void utils.conversations.invalidate();
           break;
         case "reaction.updated":
-          patchMessages(event.conversationId, (items) =>
-            items.map((item) => (item.id === event.messageId ? { ...item, reactions: event.reactions } : item)),
+          patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({ ...message, reactions: event.reactions }));
+          break;
+        case "receipt.updated":
+          // The ticks under one's own messages move without waiting for a refetch.
+          utils.conversations.get.setData({ conversationId: event.conversationId }, (conversation) =>
+            conversation
+              ? {
+                  ...conversation,
+                  positions: conversation.positions.map((position) =>
+                    position.userId !== event.userId
+                      ? position
+                      : {
+                          ...position,
+                          lastDeliveredSeq: Math.max(position.lastDeliveredSeq, event.upToSeq),
+                          lastReadSeq: event.status === "READ" ? Math.max(position.lastReadSeq, event.upToSeq) : position.lastReadSeq,
+                        },
+                  ),
+                }
+              : conversation,
           );
+          void utils.conversations.invalidate();
           break;
         case "conversation.created":
         case "conversation.members_added":
         case "conversation.member_removed":
         case "conversation.muted":
-        case "receipt.updated":
           void utils.conversations.invalidate();
           break;
         case "typing":
@@ -89,12 +140,16 @@ export function useMessagingEvents(): StreamStatus {
         case "presence":
           liveState.setPresence(event.userId, event.status, event.lastSeenAt ? new Date(event.lastSeenAt) : null);
           break;
+        case "settings.updated":
+          applySettingsEvent(utils, event.settings);
+          break;
         default:
           break;
       }
     },
   });
 
+  if (!online) return everLive ? "reconnecting" : "connecting";
   if (subscription.status === "pending" && everLive) return "live";
   if (subscription.status === "pending") return "connecting";
   return everLive ? "reconnecting" : "connecting";

@@ -15,7 +15,8 @@ import { bootstrapDatabase, demoUsersWanted } from "~/server/db/seed";
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
-import { closeMessagingRuntime, configureMessagingRuntime } from "~/features/events/runtime";
+import { closeMessagingRuntime, configureMessagingRuntime, startedMessagingRuntime } from "~/features/events/runtime";
+import { followSettingsChanges } from "~/features/settings/settings-sync";
 import { startRealtime } from "~/server/realtime";
 import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
@@ -177,6 +178,14 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     socketHighWaterBytes: env.EVENT_SOCKET_HIGH_WATER_BYTES,
   });
   cleanups.push("messaging runtime", () => closeMessagingRuntime());
+  // A settings change made on any instance: forget the cached limits, tell this instance's subscribers.
+  const stopFollowingSettings = followSettingsChanges({
+    bus: realtime.bus,
+    prisma: database.prisma,
+    log,
+    deliver: (settings) => startedMessagingRuntime(realtime)?.hub.deliverToEveryone({ type: "settings.updated", settings }),
+  });
+  cleanups.push("settings sync", async () => stopFollowingSettings());
 
   const nextHandlers = options.next
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })

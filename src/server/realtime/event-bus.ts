@@ -56,7 +56,10 @@ export class RedisEventBus implements EventBus {
     // Fails at once while disconnected instead of queueing: a send must not wait
     // for Redis, and the events it would carry are read from PostgreSQL anyway.
     this.publisher = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
+    // No ready check (INFO) or client info (CLIENT SETINFO) on the subscribing
+    // connection: a SUBSCRIBE issued while it connects would race them, fail the
+    // ready check and lose the subscriptions made at start (ioredis #2037).
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, disableClientInfo: true });
     // Reconnects are ioredis' job (it resubscribes); health reports an outage.
     this.publisher.on("error", () => {});
     this.subscriber.on("error", () => {});

@@ -3,6 +3,7 @@ import { conversationsRouter } from "~/features/conversations/conversations.rout
 import { eventsRouter } from "~/features/events/events.router";
 import { messagesRouter } from "~/features/messages/messages.router";
 import { presenceRouter } from "~/features/presence/presence.router";
+import { settingsRouter } from "~/features/settings/settings.router";
 import { usersRouter } from "~/features/users/users.router";
 import { router } from "./trpc";
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   users: usersRouter,
   presence: presenceRouter,
   events: eventsRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,6 +2,7 @@
 
 import { ChevronDownIcon, LogOutIcon } from "lucide-react";
 
+import { ThemeMenuGroup } from "~/components/theme-toggle";
 import { Avatar, AvatarFallback, AvatarImage } from "~/components/ui/avatar";
 import { Button } from "~/components/ui/button";
 import {
@@ -47,6 +48,8 @@ export function UserMenu({ name, email, image }: UserMenuProps) {
           <span className="truncate">{displayName}</span>
           <span className="text-muted-foreground truncate text-xs font-normal">{email}</span>
         </DropdownMenuLabel>
+        <DropdownMenuSeparator />
+        <ThemeMenuGroup />
         <DropdownMenuSeparator />
         <DropdownMenuItem onSelect={() => void signOutToSignInPage()}>
           <LogOutIcon aria-hidden="true" />

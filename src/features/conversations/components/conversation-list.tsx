@@ -1,18 +1,63 @@
 "use client";
 
+import { useId, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent } from "react";
 import Link from "next/link";
-import { BellOffIcon } from "lucide-react";
-import { Avatar, AvatarFallback } from "~/components/ui/avatar";
+import { keepPreviousData } from "@tanstack/react-query";
+import { BellOffIcon, SearchIcon } from "lucide-react";
 import { Badge } from "~/components/ui/badge";
+import { Input } from "~/components/ui/input";
+import { Label } from "~/components/ui/label";
 import { Skeleton } from "~/components/ui/skeleton";
+import { useLivePresence } from "~/features/events/live-state";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
-import { conversationTitle, initialsOf } from "./conversation-title";
+import type { Conversation } from "../contracts";
+import { conversationTitle } from "./conversation-title";
+import { PersonAvatar, useDebounced } from "./people";
+
+type PresenceStatus = "online" | "away" | "offline";
+
+const PRESENCE_LABEL: Record<PresenceStatus, string> = { online: "Online", away: "Away", offline: "Offline" };
+
+// One clock for every list on the page: relative times move on once a minute.
+const MINUTE_MS = 60_000;
+let clockNow = 0;
+let clockTimer: ReturnType<typeof setInterval> | undefined;
+const clockListeners = new Set<() => void>();
+
+function subscribeClock(listener: () => void) {
+  clockListeners.add(listener);
+  if (!clockTimer) {
+    // React reads the snapshot again right after subscribing, so the first value is fresh.
+    clockNow = Date.now();
+    clockTimer = setInterval(() => {
+      clockNow = Date.now();
+      for (const notify of clockListeners) notify();
+    }, MINUTE_MS);
+  }
+  return () => {
+    clockListeners.delete(listener);
+    if (clockListeners.size === 0) {
+      clearInterval(clockTimer);
+      clockTimer = undefined;
+    }
+  };
+}
+
+/** The time, updated every minute; 0 on the server and while hydrating. */
+function useMinuteClock(): number {
+  return useSyncExternalStore(
+    subscribeClock,
+    () => clockNow,
+    () => 0,
+  );
+}
 
 const relativeTime = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
-function timeAgo(date: Date): string {
-  const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+function timeAgo(date: Date, now: number): string {
+  const seconds = Math.round((date.getTime() - now) / 1000);
   if (Math.abs(seconds) < 60) return "now";
   const minutes = Math.round(seconds / 60);
   if (Math.abs(minutes) < 60) return relativeTime.format(minutes, "minute");
@@ -21,7 +66,42 @@ function timeAgo(date: Date): string {
   return date.toLocaleDateString();
 }
 
-/** Each row links to the conversation's page, or, given `onSelect`, opens it in place (the panel). */
+function otherParticipant(conversation: Conversation, viewerId: string) {
+  return conversation.type === "DIRECT" ? conversation.participants.find((p) => p.id !== viewerId) : undefined;
+}
+
+const ROW_SELECTOR = "[data-conversation-row]";
+
+/** Arrow keys move between rows, Home and End go to the first and the last. */
+function moveFocus(container: HTMLElement, key: string): boolean {
+  const rows = [...container.querySelectorAll<HTMLElement>(ROW_SELECTOR)];
+  if (rows.length === 0) return false;
+  const current = rows.findIndex((row) => row === document.activeElement);
+  let next: number;
+  switch (key) {
+    case "ArrowDown":
+      next = current < 0 ? 0 : Math.min(current + 1, rows.length - 1);
+      break;
+    case "ArrowUp":
+      next = current < 0 ? rows.length - 1 : Math.max(current - 1, 0);
+      break;
+    case "Home":
+      next = 0;
+      break;
+    case "End":
+      next = rows.length - 1;
+      break;
+    default:
+      return false;
+  }
+  rows[next]?.focus();
+  return true;
+}
+
+/**
+ * The viewer's conversations, newest activity first, with a search box above them.
+ * Each row links to the conversation's page, or, given `onSelect`, opens it in place (the panel).
+ */
 export function ConversationList({
   viewerId,
   activeId,
@@ -31,7 +111,37 @@ export function ConversationList({
   activeId?: string;
   onSelect?: (conversationId: string) => void;
 }) {
+  const searchId = useId();
+  const listRef = useRef<HTMLUListElement>(null);
+  const [query, setQuery] = useState("");
+  const search = useDebounced(query.trim()).slice(0, 100);
+  const searching = search.length > 0;
+  const now = useMinuteClock();
+
   const conversations = api.conversations.list.useQuery({ limit: 50 });
+  const results = api.conversations.search.useQuery(
+    { query: search },
+    { enabled: searching, placeholderData: keepPreviousData },
+  );
+  const shown = searching ? results.data : conversations.data?.items;
+
+  // Everyone's presence in one request; live changes arrive over the event stream.
+  const partnerIds = useMemo(() => {
+    const ids = new Set<string>();
+    for (const conversation of shown ?? []) {
+      const other = otherParticipant(conversation, viewerId);
+      if (other) ids.add(other.id);
+    }
+    return [...ids].sort();
+  }, [shown, viewerId]);
+  const presence = api.presence.get.useQuery(
+    { userIds: partnerIds },
+    { enabled: partnerIds.length > 0, placeholderData: keepPreviousData },
+  );
+  const initialPresence = useMemo(
+    () => new Map((presence.data ?? []).map((entry) => [entry.userId, entry.status] as const)),
+    [presence.data],
+  );
 
   if (conversations.isPending) {
     return (
@@ -45,57 +155,171 @@ export function ConversationList({
   if (conversations.isError) {
     return <p className="text-destructive p-4 text-sm">Conversations could not be loaded: {conversations.error.message}</p>;
   }
-  if (conversations.data.items.length === 0) {
+  if (conversations.data.items.length === 0 && query === "") {
     return <p className="text-muted-foreground p-4 text-sm">No conversations yet. Start one with “New conversation”.</p>;
   }
 
+  let body;
+  if (searching && results.isError) {
+    body = <p className="text-destructive p-4 text-sm">Search failed: {results.error.message}</p>;
+  } else if (searching && !results.data) {
+    body = (
+      <p className="text-muted-foreground p-4 text-sm" role="status">
+        Searching…
+      </p>
+    );
+  } else if (searching && shown?.length === 0) {
+    body = (
+      <p className="text-muted-foreground p-4 text-sm" role="status">
+        No conversations match “{search}”.
+      </p>
+    );
+  } else {
+    body = (
+      <ul
+        ref={listRef}
+        className="grid grid-cols-[minmax(0,1fr)]"
+        aria-label={searching ? `Conversations matching “${search}”` : "Conversations"}
+        aria-busy={searching && results.isFetching}
+        onKeyDown={(event: KeyboardEvent<HTMLUListElement>) => {
+          if (moveFocus(event.currentTarget, event.key)) event.preventDefault();
+        }}
+      >
+        {(shown ?? []).map((conversation) => {
+          const other = otherParticipant(conversation, viewerId);
+          return (
+            <ConversationRow
+              key={conversation.id}
+              conversation={conversation}
+              viewerId={viewerId}
+              active={conversation.id === activeId}
+              now={now}
+              initialStatus={other ? initialPresence.get(other.id) : undefined}
+              onSelect={onSelect}
+            />
+          );
+        })}
+      </ul>
+    );
+  }
+
   return (
-    <ul className="grid grid-cols-[minmax(0,1fr)]" aria-label="Conversations">
-      {conversations.data.items.map((conversation) => {
-        const title = conversationTitle(conversation, viewerId);
-        const active = conversation.id === activeId;
-        return (
-          <li key={conversation.id}>
-            <Link
-              href={`/messages/${conversation.id}`}
-              onClick={
-                onSelect
-                  ? (event) => {
-                      event.preventDefault();
-                      onSelect(conversation.id);
-                    }
-                  : undefined
+    <div className="flex flex-col">
+      <div className="bg-background sticky top-0 z-10 px-3 pb-2">
+        <Label htmlFor={searchId} className="sr-only">
+          Search conversations
+        </Label>
+        <div className="relative">
+          <SearchIcon
+            className="text-muted-foreground pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2"
+            aria-hidden="true"
+          />
+          <Input
+            id={searchId}
+            type="search"
+            placeholder="Search conversations"
+            autoComplete="off"
+            maxLength={100}
+            className="pl-8"
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === "ArrowDown" && listRef.current) {
+                event.preventDefault();
+                moveFocus(listRef.current, "Home");
               }
-              aria-current={active ? "page" : undefined}
-              className={cn(
-                "hover:bg-accent focus-visible:bg-accent flex items-center gap-3 px-3 py-2.5 outline-none",
-                active && "bg-accent",
-              )}
-            >
-              <Avatar aria-hidden="true">
-                <AvatarFallback className="text-xs">{initialsOf(title)}</AvatarFallback>
-              </Avatar>
-              <span className="grid min-w-0 flex-1 grid-cols-[minmax(0,1fr)]">
-                <span className="flex items-center gap-2">
-                  <span className="truncate font-medium">{title}</span>
-                  {conversation.muted && <BellOffIcon className="text-muted-foreground size-3.5" aria-label="Muted" />}
-                  {conversation.lastMessageAt && (
-                    <span className="text-muted-foreground ml-auto shrink-0 text-xs">{timeAgo(conversation.lastMessageAt)}</span>
-                  )}
-                </span>
-                <span className="flex items-center gap-2">
-                  <span className="text-muted-foreground truncate text-sm">{conversation.lastMessage?.preview ?? "No messages yet"}</span>
-                  {conversation.unreadCount > 0 && (
-                    <Badge className="ml-auto shrink-0" aria-label={`${conversation.unreadCount} unread`}>
-                      {conversation.unreadCount}
-                    </Badge>
-                  )}
-                </span>
-              </span>
-            </Link>
-          </li>
-        );
-      })}
-    </ul>
+            }}
+          />
+        </div>
+      </div>
+      {body}
+    </div>
+  );
+}
+
+function PresenceDot({ status }: { status: PresenceStatus }) {
+  return (
+    <span
+      role="img"
+      aria-label={PRESENCE_LABEL[status]}
+      className={cn(
+        "ring-background absolute right-0 bottom-0 size-2.5 rounded-full ring-2",
+        status === "online" ? "bg-emerald-500" : status === "away" ? "bg-amber-500" : "bg-muted-foreground/60",
+      )}
+    />
+  );
+}
+
+function ConversationRow({
+  conversation,
+  viewerId,
+  active,
+  now,
+  initialStatus,
+  onSelect,
+}: {
+  conversation: Conversation;
+  viewerId: string;
+  active: boolean;
+  now: number;
+  initialStatus: PresenceStatus | undefined;
+  onSelect?: (conversationId: string) => void;
+}) {
+  const title = conversationTitle(conversation, viewerId);
+  const other = otherParticipant(conversation, viewerId);
+  const live = useLivePresence(other?.id);
+  const status = other ? (live?.status ?? initialStatus) : undefined;
+  const { lastMessageAt } = conversation;
+
+  return (
+    <li>
+      <Link
+        href={`/messages/${conversation.id}`}
+        data-conversation-row=""
+        onClick={
+          onSelect
+            ? (event) => {
+                event.preventDefault();
+                onSelect(conversation.id);
+              }
+            : undefined
+        }
+        aria-current={active ? "page" : undefined}
+        className={cn(
+          "hover:bg-accent focus-visible:bg-accent focus-visible:ring-ring/50 flex items-center gap-3 px-3 py-2.5 outline-none focus-visible:ring-[3px] focus-visible:ring-inset",
+          active && "bg-accent",
+        )}
+      >
+        <span className="relative shrink-0">
+          <PersonAvatar name={title} image={other?.image ?? null} className="size-10" />
+          {status && <PresenceDot status={status} />}
+        </span>
+        <span className="grid min-w-0 flex-1 grid-cols-[minmax(0,1fr)]">
+          <span className="flex items-center gap-2">
+            <span className={cn("truncate", conversation.unreadCount > 0 ? "font-semibold" : "font-medium")}>{title}</span>
+            {conversation.muted && (
+              <BellOffIcon className="text-muted-foreground size-3.5 shrink-0" role="img" aria-label="Muted" />
+            )}
+            {lastMessageAt && now > 0 && (
+              <time
+                dateTime={lastMessageAt.toISOString()}
+                title={fullTime.format(lastMessageAt)}
+                className="text-muted-foreground ml-auto shrink-0 text-xs"
+              >
+                {timeAgo(lastMessageAt, now)}
+              </time>
+            )}
+          </span>
+          <span className="flex items-center gap-2">
+            <span className="text-muted-foreground truncate text-sm">{conversation.lastMessage?.preview ?? "No messages yet"}</span>
+            {conversation.unreadCount > 0 && (
+              <Badge className="ml-auto shrink-0" role="img" aria-label={`${conversation.unreadCount} unread`}>
+                {conversation.unreadCount > 99 ? "99+" : conversation.unreadCount}
+              </Badge>
+            )}
+          </span>
+        </span>
+      </Link>
+    </li>
   );
 }

@@ -1,8 +1,19 @@
 "use client";
 
-import { useState, type KeyboardEvent } from "react";
-import { CopyIcon, MoreHorizontalIcon, PencilIcon, SmilePlusIcon, Trash2Icon } from "lucide-react";
+import { useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
+import {
+  AlertCircleIcon,
+  CheckCheckIcon,
+  CheckIcon,
+  ClockIcon,
+  CopyIcon,
+  MoreHorizontalIcon,
+  PencilIcon,
+  SmilePlusIcon,
+  Trash2Icon,
+} from "lucide-react";
 import { toast } from "sonner";
+import { Avatar, AvatarFallback } from "~/components/ui/avatar";
 import { Button } from "~/components/ui/button";
 import {
   Dialog,
@@ -16,185 +27,272 @@ import {
 import {
   DropdownMenu,
   DropdownMenuContent,
+  DropdownMenuGroup,
   DropdownMenuItem,
+  DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "~/components/ui/dropdown-menu";
 import { Textarea } from "~/components/ui/textarea";
-import { LATEST_PAGE } from "~/features/events/use-messaging-events";
+import { initialsOf } from "~/features/conversations/components/conversation-title";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
 import type { Message } from "../contracts";
+import { linkify } from "../linkify";
+import { STATUS_LABELS, type OwnMessageStatus } from "../message-status";
+import { upsertInTimeline } from "../timeline-cache";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+/** How long a touch must rest on a message to open its actions. */
+const LONG_PRESS_MS = 500;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
-function useMessageActions(message: Message) {
+function useMessageActions() {
   const utils = api.useUtils();
-  const replace = (next: Message) =>
-    utils.messages.list.setData({ conversationId: message.conversationId, limit: LATEST_PAGE }, (page) =>
-      page ? { ...page, items: page.items.map((item) => (item.id === next.id ? next : item)) } : page,
-    );
   const onError = (error: { message: string }) => toast.error(error.message);
+  const onSuccess = (message: Message) => upsertInTimeline(utils, message);
   return {
-    react: api.messages.react.useMutation({ onSuccess: replace, onError }),
-    edit: api.messages.edit.useMutation({ onSuccess: replace, onError }),
+    react: api.messages.react.useMutation({ onSuccess, onError }),
+    edit: api.messages.edit.useMutation({ onSuccess, onError }),
     remove: api.messages.delete.useMutation({ onError }),
   };
 }
 
-export function MessageBubble({
-  message,
-  own,
-  showSender,
-  viewerId,
-}: {
+/** Plain text with its web links as safe anchors; never HTML. */
+export function MessageText({ text }: { text: string }) {
+  return (
+    <>
+      {linkify(text).map((segment, index) =>
+        segment.kind === "link" ? (
+          <a
+            key={index}
+            href={segment.href}
+            target="_blank"
+            rel="noopener noreferrer nofollow"
+            className="underline underline-offset-2 break-all"
+          >
+            {segment.text}
+          </a>
+        ) : (
+          <span key={index}>{segment.text}</span>
+        ),
+      )}
+    </>
+  );
+}
+
+export function StatusTick({ status }: { status: OwnMessageStatus }) {
+  const Icon =
+    status === "sending" ? ClockIcon : status === "failed" ? AlertCircleIcon : status === "sent" ? CheckIcon : CheckCheckIcon;
+  return (
+    <span role="img" aria-label={STATUS_LABELS[status]} title={STATUS_LABELS[status]} className="inline-flex items-center">
+      <Icon
+        aria-hidden="true"
+        className={cn("size-3.5", status === "read" && "text-sky-500", status === "failed" && "text-destructive")}
+      />
+    </span>
+  );
+}
+
+export interface MessageBubbleProps {
   message: Message;
   own: boolean;
-  showSender: boolean;
   viewerId: string;
-}) {
-  const actions = useMessageActions(message);
+  /** First of a run by one sender: show who and leave space above. */
+  startsGroup: boolean;
+  isGroup: boolean;
+  /** Own messages: where the message has got. */
+  status?: OwnMessageStatus;
+  /** Under the newest own message: "Read", "Delivered" or "Seen by …". */
+  statusLine?: string;
+}
+
+export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, status, statusLine }: MessageBubbleProps) {
+  const actions = useMessageActions();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content ?? "");
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [moreOpen, setMoreOpen] = useState(false);
+  const pressTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   if (message.type === "SYSTEM") {
-    return <li className="text-muted-foreground py-1 text-center text-xs">{message.content}</li>;
+    return (
+      <div className="text-muted-foreground py-2 text-center text-xs">
+        <span className="bg-muted rounded-full px-3 py-1">{message.content}</span>
+      </div>
+    );
   }
   const deleted = message.deletedAt !== null;
+  const showSender = isGroup && !own && startsGroup;
 
   const saveEdit = () => {
     const content = draft.trim();
     if (!content) return;
+    if (content === message.content) return setEditing(false);
     actions.edit.mutate({ messageId: message.id, content }, { onSuccess: () => setEditing(false) });
   };
   const onEditKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === "Enter" && !event.shiftKey) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       saveEdit();
     } else if (event.key === "Escape") {
+      event.stopPropagation();
       setEditing(false);
     }
   };
+  // Touch screens have no hover: a long press opens the message's actions.
+  const onPointerDown = (event: PointerEvent) => {
+    if (event.pointerType !== "touch" || deleted || editing) return;
+    pressTimer.current = setTimeout(() => setMoreOpen(true), LONG_PRESS_MS);
+  };
+  const cancelPress = () => clearTimeout(pressTimer.current);
+  const react = (emoji: string) => actions.react.mutate({ messageId: message.id, emoji });
 
   return (
-    <li className={cn("group flex flex-col gap-0.5", own ? "items-end" : "items-start")}>
-      {showSender && !own && <span className="text-muted-foreground px-1 text-xs">{message.senderName}</span>}
-      <div className={cn("flex max-w-[80%] items-center gap-1", own && "flex-row-reverse")}>
-        {editing ? (
-          <div className="grid w-80 max-w-full gap-2">
-            <label htmlFor={`edit-${message.id}`} className="sr-only">
-              Edit message
-            </label>
-            <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
-            <div className="flex justify-end gap-2">
-              <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
-                Cancel
-              </Button>
-              <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending}>
-                Save
-              </Button>
+    <div className={cn("group flex gap-2 px-4", startsGroup ? "pt-3" : "pt-0.5", own && "flex-row-reverse")}>
+      {isGroup && !own && (
+        <div className="w-8 shrink-0">
+          {startsGroup && (
+            <Avatar aria-hidden="true" className="size-8">
+              <AvatarFallback className="text-[10px]">{initialsOf(message.senderName ?? "?")}</AvatarFallback>
+            </Avatar>
+          )}
+        </div>
+      )}
+      <div className={cn("flex min-w-0 flex-1 flex-col gap-0.5", own ? "items-end" : "items-start")}>
+        {showSender && <span className="text-muted-foreground px-1 text-xs font-medium">{message.senderName}</span>}
+        <div className={cn("flex max-w-[85%] items-center gap-1 sm:max-w-[75%]", own && "flex-row-reverse")}>
+          {editing ? (
+            <div className="grid w-80 max-w-full gap-2">
+              <label htmlFor={`edit-${message.id}`} className="sr-only">
+                Edit message
+              </label>
+              <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
+              <div className="flex justify-end gap-2">
+                <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
+                  Cancel
+                </Button>
+                <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending}>
+                  Save
+                </Button>
+              </div>
             </div>
-          </div>
-        ) : (
-          <div
-            className={cn(
-              "rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap",
-              own ? "bg-primary text-primary-foreground" : "bg-muted",
-              deleted && "italic opacity-70",
-            )}
-          >
-            {deleted ? "This message was deleted" : message.content}
-          </div>
-        )}
-        {!deleted && !editing && (
-          <div className="flex opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100">
-            <DropdownMenu>
-              <DropdownMenuTrigger asChild>
-                <Button size="icon" variant="ghost" className="size-7" aria-label="React">
-                  <SmilePlusIcon aria-hidden="true" />
-                </Button>
-              </DropdownMenuTrigger>
-              <DropdownMenuContent className="flex min-w-0 gap-1 p-1">
-                {QUICK_REACTIONS.map((emoji) => (
-                  <DropdownMenuItem
-                    key={emoji}
-                    aria-label={`React with ${emoji}`}
-                    className="px-2 text-lg"
-                    onSelect={() => actions.react.mutate({ messageId: message.id, emoji })}
-                  >
-                    {emoji}
-                  </DropdownMenuItem>
-                ))}
-              </DropdownMenuContent>
-            </DropdownMenu>
-            <DropdownMenu>
-              <DropdownMenuTrigger asChild>
-                <Button size="icon" variant="ghost" className="size-7" aria-label="More actions">
-                  <MoreHorizontalIcon aria-hidden="true" />
-                </Button>
-              </DropdownMenuTrigger>
-              <DropdownMenuContent align={own ? "end" : "start"}>
-                <DropdownMenuItem
-                  onSelect={() => {
-                    void navigator.clipboard?.writeText(message.content ?? "").then(() => toast.success("Copied"));
-                  }}
-                >
-                  <CopyIcon aria-hidden="true" /> Copy text
-                </DropdownMenuItem>
-                {own && (
+          ) : (
+            <div
+              onPointerDown={onPointerDown}
+              onPointerUp={cancelPress}
+              onPointerMove={cancelPress}
+              onPointerCancel={cancelPress}
+              onContextMenu={(event) => {
+                if (pressTimer.current !== undefined && !deleted) event.preventDefault();
+              }}
+              className={cn(
+                "min-w-0 rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap select-text",
+                own ? "bg-primary text-primary-foreground" : "bg-muted",
+                deleted && "italic opacity-70",
+              )}
+            >
+              {deleted ? "This message was deleted" : <MessageText text={message.content ?? ""} />}
+            </div>
+          )}
+          {!deleted && !editing && (
+            <div
+              className={cn(
+                "flex shrink-0 opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100",
+                moreOpen && "opacity-100",
+              )}
+            >
+              <DropdownMenu>
+                <DropdownMenuTrigger asChild>
+                  <Button size="icon" variant="ghost" className="size-7" aria-label="React">
+                    <SmilePlusIcon aria-hidden="true" />
+                  </Button>
+                </DropdownMenuTrigger>
+                <DropdownMenuContent className="flex min-w-0 gap-1 p-1">
+                  {QUICK_REACTIONS.map((emoji) => (
+                    <DropdownMenuItem key={emoji} aria-label={`React with ${emoji}`} className="px-2 text-lg" onSelect={() => react(emoji)}>
+                      {emoji}
+                    </DropdownMenuItem>
+                  ))}
+                </DropdownMenuContent>
+              </DropdownMenu>
+              <DropdownMenu open={moreOpen} onOpenChange={setMoreOpen}>
+                <DropdownMenuTrigger asChild>
+                  <Button size="icon" variant="ghost" className="size-7" aria-label="More actions">
+                    <MoreHorizontalIcon aria-hidden="true" />
+                  </Button>
+                </DropdownMenuTrigger>
+                <DropdownMenuContent align={own ? "end" : "start"}>
+                  <DropdownMenuGroup className="flex gap-0.5" aria-label="Quick reactions">
+                    {QUICK_REACTIONS.map((emoji) => (
+                      <DropdownMenuItem key={emoji} aria-label={`React with ${emoji}`} className="px-1.5 text-lg" onSelect={() => react(emoji)}>
+                        {emoji}
+                      </DropdownMenuItem>
+                    ))}
+                  </DropdownMenuGroup>
+                  <DropdownMenuSeparator />
                   <DropdownMenuItem
                     onSelect={() => {
-                      setDraft(message.content ?? "");
-                      setEditing(true);
+                      void navigator.clipboard
+                        ?.writeText(message.content ?? "")
+                        .then(() => toast.success("Copied"), () => toast.error("The clipboard is not available here."));
                     }}
                   >
-                    <PencilIcon aria-hidden="true" /> Edit
+                    <CopyIcon aria-hidden="true" /> Copy text
                   </DropdownMenuItem>
-                )}
-                {own && (
-                  <DropdownMenuItem variant="destructive" onSelect={() => setConfirmDelete(true)}>
-                    <Trash2Icon aria-hidden="true" /> Delete
-                  </DropdownMenuItem>
-                )}
-              </DropdownMenuContent>
-            </DropdownMenu>
-          </div>
-        )}
-      </div>
-      {message.reactions.length > 0 && (
-        <ul className="flex flex-wrap gap-1 px-1" aria-label="Reactions">
-          {message.reactions.map((reaction) => {
-            const mine = reaction.userIds.includes(viewerId);
-            return (
-              <li key={reaction.emoji}>
-                <button
-                  type="button"
-                  aria-pressed={mine}
-                  aria-label={`${reaction.emoji} ${reaction.count}`}
-                  onClick={() => actions.react.mutate({ messageId: message.id, emoji: reaction.emoji })}
-                  className={cn(
-                    "rounded-full border px-2 py-0.5 text-xs",
-                    mine ? "border-primary bg-primary/10" : "bg-background hover:bg-accent",
+                  {own && (
+                    <DropdownMenuItem
+                      onSelect={() => {
+                        setDraft(message.content ?? "");
+                        setEditing(true);
+                      }}
+                    >
+                      <PencilIcon aria-hidden="true" /> Edit
+                    </DropdownMenuItem>
                   )}
-                >
-                  {reaction.emoji} {reaction.count}
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      <time
-        className="text-muted-foreground px-1 text-[11px]"
-        dateTime={message.createdAt.toISOString()}
-        title={fullTimeFormat.format(message.createdAt)}
-      >
-        {timeFormat.format(message.createdAt)}
-        {message.editedAt && !deleted ? " · edited" : ""}
-      </time>
+                  {own && (
+                    <DropdownMenuItem variant="destructive" onSelect={() => setConfirmDelete(true)}>
+                      <Trash2Icon aria-hidden="true" /> Delete
+                    </DropdownMenuItem>
+                  )}
+                </DropdownMenuContent>
+              </DropdownMenu>
+            </div>
+          )}
+        </div>
+        {message.reactions.length > 0 && (
+          <ul className="flex flex-wrap gap-1 px-1" aria-label="Reactions">
+            {message.reactions.map((reaction) => {
+              const mine = reaction.userIds.includes(viewerId);
+              return (
+                <li key={reaction.emoji}>
+                  <button
+                    type="button"
+                    aria-pressed={mine}
+                    aria-label={`${reaction.emoji} ${reaction.count}`}
+                    onClick={() => react(reaction.emoji)}
+                    className={cn(
+                      "rounded-full border px-2 py-0.5 text-xs",
+                      mine ? "border-primary bg-primary/10" : "bg-background hover:bg-accent",
+                    )}
+                  >
+                    {reaction.emoji} {reaction.count}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        <span className="text-muted-foreground flex items-center gap-1 px-1 text-[11px]">
+          <time dateTime={message.createdAt.toISOString()} title={fullTimeFormat.format(message.createdAt)}>
+            {timeFormat.format(message.createdAt)}
+          </time>
+          {message.editedAt && !deleted && <span>· edited</span>}
+          {own && status && !deleted && <StatusTick status={status} />}
+        </span>
+        {statusLine && <span className="text-muted-foreground px-1 text-[11px]">{statusLine}</span>}
+      </div>
       <Dialog open={confirmDelete} onOpenChange={setConfirmDelete}>
         <DialogContent>
           <DialogHeader>
@@ -214,6 +312,51 @@ export function MessageBubble({
           </DialogFooter>
         </DialogContent>
       </Dialog>
-    </li>
+    </div>
+  );
+}
+
+/** A message still in the outbox: shown at once, "sending" until the server has it. */
+export function PendingBubble({
+  content,
+  failed,
+  error,
+  onRetry,
+  onDiscard,
+}: {
+  content: string;
+  failed: boolean;
+  error?: string;
+  onRetry: () => void;
+  onDiscard: () => void;
+}) {
+  return (
+    <div className="flex flex-col items-end gap-0.5 px-4 pt-0.5">
+      <div
+        className={cn(
+          "bg-primary text-primary-foreground max-w-[85%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap sm:max-w-[75%]",
+          failed ? "ring-destructive opacity-80 ring-2" : "opacity-70",
+        )}
+      >
+        <MessageText text={content} />
+      </div>
+      {failed ? (
+        <span className="text-destructive flex flex-wrap items-center justify-end gap-2 px-1 text-xs" role="alert">
+          <StatusTick status="failed" />
+          {error ?? "Not sent"}
+          <Button size="sm" variant="outline" className="h-6 px-2 text-xs" onClick={onRetry}>
+            Retry
+          </Button>
+          <Button size="sm" variant="ghost" className="h-6 px-2 text-xs" onClick={onDiscard}>
+            Discard
+          </Button>
+        </span>
+      ) : (
+        <span className="text-muted-foreground flex items-center gap-1 px-1 text-[11px]">
+          <ClockIcon aria-hidden="true" className="size-3.5" />
+          Sending…
+        </span>
+      )}
+    </div>
   );
 }

@@ -1,36 +1,68 @@
 "use client";
 
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type Ref } from "react";
 import { SendHorizontalIcon } from "lucide-react";
-import { toast } from "sonner";
 import { Button } from "~/components/ui/button";
 import { Textarea } from "~/components/ui/textarea";
-import { LATEST_PAGE } from "~/features/events/use-messaging-events";
 import { api } from "~/trpc/react";
+import { loadDraft, saveDraft } from "../drafts";
+import { useOutboxActions } from "../outbox-client";
 
-/** Enter sends, Shift+Enter starts a new line. Each send carries its own client message id, so a retry never doubles it. */
-export function MessageInput({ conversationId, maxLength }: { conversationId: string; maxLength: number }) {
-  const utils = api.useUtils();
+/** Save the draft this long after the last key, not on every one. */
+const DRAFT_SAVE_MS = 300;
+
+/**
+ * Enter sends, Shift+Enter starts a new line. A message goes to the outbox, which
+ * shows it at once and sends it (again after a reconnect or reload) until the
+ * server has it; what is not sent yet stays as a draft across navigation.
+ */
+export function MessageInput({
+  conversationId,
+  viewerId,
+  maxLength,
+  ref,
+}: {
+  conversationId: string;
+  viewerId: string;
+  maxLength: number;
+  ref?: Ref<HTMLTextAreaElement>;
+}) {
   const [draft, setDraft] = useState("");
-  const send = api.messages.send.useMutation({
-    onSuccess(message) {
-      utils.messages.list.setData({ conversationId, limit: LATEST_PAGE }, (page) =>
-        page && !page.items.some((item) => item.id === message.id) ? { ...page, items: [...page.items, message] } : page,
-      );
-    },
-    onError(error, variables) {
-      setDraft((current) => current || variables.content);
-      toast.error(error.message);
-    },
-  });
+  const outbox = useOutboxActions(viewerId);
   const content = draft.trim();
   const tooLong = content.length > maxLength;
   const typing = useTypingReporter(conversationId);
 
+  // The stored draft is read after hydration: the server cannot know it.
+  useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- loading from localStorage once per conversation
+    setDraft(loadDraft(viewerId, conversationId));
+  }, [viewerId, conversationId]);
+  const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latestDraft = useRef({ viewerId, conversationId, text: "" });
+  useEffect(
+    () => () => {
+      // Leaving the conversation: keep what was typed even if the timer had not fired.
+      clearTimeout(saveTimer.current);
+      const pending = latestDraft.current;
+      if (pending.text) saveDraft(pending.viewerId, pending.conversationId, pending.text);
+    },
+    [],
+  );
+
+  const changeDraft = (text: string) => {
+    setDraft(text);
+    latestDraft.current = { viewerId, conversationId, text };
+    clearTimeout(saveTimer.current);
+    saveTimer.current = setTimeout(() => saveDraft(viewerId, conversationId, text), DRAFT_SAVE_MS);
+  };
+
   const submit = () => {
-    if (!content || tooLong || send.isPending) return;
-    send.mutate({ conversationId, content, clientMessageId: crypto.randomUUID() });
-    setDraft("");
+    if (!content || tooLong) return;
+    outbox.send(conversationId, content);
+    changeDraft("");
+    clearTimeout(saveTimer.current);
+    saveDraft(viewerId, conversationId, "");
     typing.stopped();
   };
 
@@ -41,6 +73,8 @@ export function MessageInput({ conversationId, maxLength }: { conversationId: st
     }
   };
 
+  const counterId = `message-counter-${conversationId}`;
+  const nearLimit = content.length > maxLength * 0.9;
   return (
     <form
       className="flex items-end gap-2 border-t p-3"
@@ -54,20 +88,24 @@ export function MessageInput({ conversationId, maxLength }: { conversationId: st
           Message
         </label>
         <Textarea
+          ref={ref}
           id="message-input"
           value={draft}
           onChange={(event) => {
-            setDraft(event.target.value);
+            changeDraft(event.target.value);
             typing.typed();
           }}
           onKeyDown={onKeyDown}
           placeholder="Write a message"
           rows={1}
+          aria-describedby={nearLimit ? counterId : undefined}
+          aria-invalid={tooLong || undefined}
           className="max-h-40 min-h-10 resize-none"
         />
-        {content.length > maxLength * 0.9 && (
-          <span className={tooLong ? "text-destructive text-xs" : "text-muted-foreground text-xs"} aria-live="polite">
+        {nearLimit && (
+          <span id={counterId} className={tooLong ? "text-destructive text-xs" : "text-muted-foreground text-xs"} aria-live="polite">
             {content.length} / {maxLength}
+            {tooLong ? ` · ${content.length - maxLength} too many` : ""}
           </span>
         )}
       </div>

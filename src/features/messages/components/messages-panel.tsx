@@ -9,20 +9,28 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle, SheetTr
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import type { PublicMessagingSettings } from "~/features/settings/contracts";
+import { usePublicSettings } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
+import { useOutboxRunner } from "../outbox-client";
+import { AlertSettings } from "./alert-settings";
 import { ConversationView } from "./conversation-view";
 
 /**
  * The header's message icon: a live unread badge, and a panel that slides in
  * with the conversations and the one you open, wherever you are in the app.
  */
-export function MessagesPanelButton({ viewerId, maxMessageLength }: { viewerId: string; maxMessageLength: number }) {
-  useMessagingEvents();
+export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: string; initialSettings: PublicMessagingSettings }) {
+  const settings = usePublicSettings(initialSettings);
+  const status = useMessagingEvents(viewerId);
+  useOutboxRunner(viewerId, status === "live");
   const [open, setOpen] = useState(false);
   const [conversationId, setConversationId] = useState<string | null>(null);
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
 
+  // Turned off by an administrator while the page is open: the icon goes (and comes back when it is on again).
+  if (!settings.enabled) return null;
   return (
     <Sheet open={open} onOpenChange={setOpen}>
       <SheetTrigger asChild>
@@ -44,6 +52,11 @@ export function MessagesPanelButton({ viewerId, maxMessageLength }: { viewerId: 
               </Button>
             )}
             <SheetTitle>Messages</SheetTitle>
+            {status !== "live" && (
+              <span role="status" className="text-muted-foreground text-xs">
+                {status === "connecting" ? "Connecting…" : "Reconnecting…"}
+              </span>
+            )}
             <Link href="/messages" className="text-muted-foreground ml-auto text-xs underline-offset-4 hover:underline">
               Open full page
             </Link>
@@ -51,11 +64,18 @@ export function MessagesPanelButton({ viewerId, maxMessageLength }: { viewerId: 
           <SheetDescription className="sr-only">Your conversations</SheetDescription>
         </SheetHeader>
         {conversationId ? (
-          <ConversationView conversationId={conversationId} viewerId={viewerId} maxMessageLength={maxMessageLength} />
+          <ConversationView
+            key={conversationId}
+            conversationId={conversationId}
+            viewerId={viewerId}
+            maxMessageLength={settings.maxMessageLength}
+            onLeft={() => setConversationId(null)}
+          />
         ) : (
           <>
-            <div className="flex justify-end p-3">
-              <NewConversationDialog />
+            <div className="flex items-center justify-between p-3">
+              <AlertSettings />
+              <NewConversationDialog onCreated={setConversationId} />
             </div>
             <div className="min-h-0 flex-1 overflow-y-auto">
               <ConversationList viewerId={viewerId} onSelect={setConversationId} />

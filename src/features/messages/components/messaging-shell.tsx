@@ -7,7 +7,11 @@ import { UserMenu } from "~/features/auth/components/user-menu";
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import type { PublicMessagingSettings } from "~/features/settings/contracts";
+import { usePublicSettings } from "~/features/settings/use-public-settings";
 import { cn } from "~/lib/utils";
+import { useOutboxRunner } from "../outbox-client";
+import { AlertSettings } from "./alert-settings";
 import { api } from "~/trpc/react";
 
 interface Viewer {
@@ -15,20 +19,30 @@ interface Viewer {
   name: string;
   email: string;
   image: string | null;
-  maxMessageLength: number;
 }
 
-const ViewerContext = createContext<Viewer | null>(null);
+const ViewerContext = createContext<(Viewer & { settings: PublicMessagingSettings }) | null>(null);
 
-export function useViewer(): Viewer {
+/** The signed-in person and the messaging settings as they are now (they follow an admin's changes live). */
+export function useViewer(): Viewer & { settings: PublicMessagingSettings } {
   const viewer = useContext(ViewerContext);
   if (!viewer) throw new Error("useViewer() is used outside MessagingShell");
   return viewer;
 }
 
 /** The messaging app around a page: header, conversation list, the live event stream. */
-export function MessagingShell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
-  const status = useMessagingEvents();
+export function MessagingShell({
+  viewer,
+  initialSettings,
+  children,
+}: {
+  viewer: Viewer;
+  initialSettings: PublicMessagingSettings;
+  children: ReactNode;
+}) {
+  const settings = usePublicSettings(initialSettings);
+  const status = useMessagingEvents(viewer.id);
+  useOutboxRunner(viewer.id, status === "live");
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
   useEffect(() => {
@@ -38,7 +52,7 @@ export function MessagingShell({ viewer, children }: { viewer: Viewer; children:
   const activeId = params.conversationId;
 
   return (
-    <ViewerContext.Provider value={viewer}>
+    <ViewerContext.Provider value={{ ...viewer, settings }}>
       <div className="flex h-svh flex-col">
         <header className="flex h-14 shrink-0 items-center justify-between gap-4 border-b px-4">
           <AppBrand href="/messages" />
@@ -48,13 +62,14 @@ export function MessagingShell({ viewer, children }: { viewer: Viewer; children:
                 {status === "connecting" ? "Connecting…" : "Reconnecting…"}
               </span>
             )}
+            <AlertSettings />
             <UserMenu name={viewer.name} email={viewer.email} image={viewer.image} />
           </div>
         </header>
         <div className="flex min-h-0 flex-1">
           <nav
             aria-label="Conversations"
-            className={cn("flex w-full shrink-0 flex-col border-r md:w-80", activeId && "hidden md:flex")}
+            className={cn("flex w-full shrink-0 flex-col border-r md:w-80", activeId && "hidden md:flex", !settings.enabled && "hidden md:hidden")}
           >
             <div className="flex items-center justify-between gap-2 p-3">
               <h2 className="text-sm font-semibold">Messages</h2>
@@ -64,7 +79,18 @@ export function MessagingShell({ viewer, children }: { viewer: Viewer; children:
               <ConversationList viewerId={viewer.id} activeId={activeId} />
             </div>
           </nav>
-          <main className={cn("min-w-0 flex-1 flex-col", activeId ? "flex" : "hidden md:flex")}>{children}</main>
+          <main className={cn("min-w-0 flex-1 flex-col", activeId || !settings.enabled ? "flex" : "hidden md:flex")}>
+            {settings.enabled ? (
+              children
+            ) : (
+              <div role="status" className="m-auto grid max-w-sm gap-2 p-6 text-center">
+                <h1 className="text-lg font-semibold">Messaging is turned off</h1>
+                <p className="text-muted-foreground text-sm">
+                  An administrator has turned messaging off for now. Your conversations are kept and come back when it is on again.
+                </p>
+              </div>
+            )}
+          </main>
         </div>
       </div>
     </ViewerContext.Provider>

@@ -1,0 +1,220 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
+import { ANA, BEN, DEMO_PASSWORD, SCREENSHOT_DIR, signIn } from "./fixtures";
+
+// What a person meets around sending: read status, groups of three, sending while
+// offline, drafts, accessibility, and the main screens in light, dark and on a phone.
+
+// Several browsers and a round trip offline take longer than the default 30 s.
+test.describe.configure({ timeout: 90_000 });
+
+const CLEO = { email: "cleo@example.com", name: "Cleo Park" };
+const DEV = { email: "dev@example.com", name: "Dev Patel" };
+
+async function signedInPage(browser: Browser, user: { email: string }, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await signIn(page, user.email, DEMO_PASSWORD);
+  await expect(page).toHaveURL("/");
+  return page;
+}
+
+const composer = (page: Page) => page.getByRole("textbox", { name: "Message", exact: true });
+const messageList = (page: Page) => page.getByRole("list", { name: "Messages" });
+
+async function openDirect(page: Page, name: string) {
+  await page.goto("/messages");
+  await page.getByRole("button", { name: "New conversation" }).click();
+  await page.getByLabel("Search people").fill(name.split(" ")[0]!);
+  await page.getByRole("button", { name: new RegExp(name) }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+async function send(page: Page, text: string) {
+  await composer(page).fill(text);
+  await composer(page).press("Enter");
+}
+
+/** No serious or critical accessibility violation in what is on screen. */
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  expect(
+    serious.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join("; ")})`),
+    `accessibility of ${what}`,
+  ).toEqual([]);
+}
+
+test("the sender sees their message read, and a group of three talks live", async ({ browser }) => {
+  const ana = await signedInPage(browser, ANA);
+  const ben = await signedInPage(browser, BEN);
+  const cleo = await signedInPage(browser, CLEO);
+
+  // Direct: Ben opens what Ana sent, and Ana's status line turns to "Read".
+  await openDirect(ana, BEN.name);
+  const text = `Are you there? ${Date.now()}`;
+  await send(ana, text);
+  await expect(messageList(ana).getByText(text)).toBeVisible();
+  await expect(messageList(ana).getByText(/^(Sent|Delivered)$/)).toBeVisible();
+  await ben.goto("/messages");
+  await ben.getByRole("navigation", { name: "Conversations" }).getByRole("link", { name: new RegExp(ANA.name) }).click();
+  await expect(messageList(ben).getByText(text)).toBeVisible();
+  await expect(messageList(ana).getByText("Read", { exact: true })).toBeVisible();
+
+  // Group: Ana creates it with Ben and Cleo; everyone sees the others' messages.
+  const groupName = `Trip ${Date.now().toString(36)}`;
+  await ana.goto("/messages");
+  await ana.getByRole("button", { name: "New conversation" }).click();
+  const dialog = ana.getByRole("dialog", { name: "New conversation" });
+  await dialog.getByLabel("Group conversation").click();
+  await dialog.getByLabel("Search people").fill("Ben");
+  await dialog.getByRole("checkbox", { name: `Add ${BEN.name} to the group` }).click();
+  await dialog.getByLabel("Search people").fill("Cleo");
+  await dialog.getByRole("checkbox", { name: `Add ${CLEO.name} to the group` }).click();
+  await dialog.getByRole("button", { name: "Create group" }).click();
+  // The contract's rule shows before anything is sent.
+  await expect(dialog.getByText("Use at least 3 characters for the group name.")).toBeVisible();
+  await dialog.getByLabel("Group name").fill(groupName);
+  await expectAccessible(ana, "the new conversation dialog");
+  await dialog.getByRole("button", { name: "Create group" }).click();
+  await expect(ana.getByRole("heading", { level: 1, name: groupName })).toBeVisible();
+  await expect(ana.getByText("3 members")).toBeVisible();
+  await send(ana, "Who is in for Saturday?");
+
+  for (const member of [ben, cleo]) {
+    await member.goto("/messages");
+    await member.getByRole("navigation", { name: "Conversations" }).getByRole("link", { name: new RegExp(groupName) }).click();
+    await expect(messageList(member).getByText("Who is in for Saturday?")).toBeVisible();
+  }
+  await send(ben, "Me!");
+  await send(cleo, "Count me in");
+  for (const member of [ana, ben, cleo]) {
+    await expect(messageList(member).getByText("Me!")).toBeVisible();
+    await expect(messageList(member).getByText("Count me in")).toBeVisible();
+  }
+  // In a group, the sender's message names its readers.
+  await expect(messageList(cleo).getByText(/^Seen by /)).toBeVisible();
+  await expectAccessible(ana, "the messages page");
+  await ana.screenshot({ path: `${SCREENSHOT_DIR}/group-light.png` });
+  await ana.emulateMedia({ colorScheme: "dark" });
+  await expect(ana.locator("html")).toHaveClass(/dark/);
+  await expectAccessible(ana, "the messages page in dark mode");
+  await ana.screenshot({ path: `${SCREENSHOT_DIR}/group-dark.png` });
+  await ana.context().close();
+  await ben.context().close();
+  await cleo.context().close();
+});
+
+test("messages written offline are shown as sending and arrive in order once back online", async ({ browser }) => {
+  const dev = await signedInPage(browser, DEV);
+  const ben = await signedInPage(browser, BEN);
+  await openDirect(ben, DEV.name);
+  await openDirect(dev, BEN.name);
+
+  await ben.context().setOffline(true);
+  await expect(ben.getByRole("status").getByText("Reconnecting…")).toBeVisible();
+  await send(ben, "first while offline");
+  await send(ben, "second while offline");
+  await expect(messageList(ben).getByText("Sending…")).toHaveCount(2);
+
+  // A draft survives a reload on the other side.
+  await composer(dev).fill("half a thought");
+  await dev.waitForTimeout(500);
+  await dev.reload();
+  await expect(composer(dev)).toHaveValue("half a thought");
+
+  await ben.context().setOffline(false);
+  const devMessages = messageList(dev);
+  await expect(devMessages.getByText(/while offline$/)).toHaveText(["first while offline", "second while offline"]);
+  await expect(messageList(ben).getByText("Sending…")).toHaveCount(0);
+  await expect(ben.getByText("Reconnecting…")).toHaveCount(0);
+});
+
+test("the panel and a phone-sized screen", async ({ browser }) => {
+  const dev = await signedInPage(browser, DEV);
+  await openDirect(dev, CLEO.name);
+  await send(dev, "See you at the station");
+  const cleo = await signedInPage(browser, CLEO);
+  await cleo.getByRole("button", { name: /^Messages/ }).click();
+  const panel = cleo.getByRole("dialog", { name: "Messages" });
+  await expect(panel.getByRole("link", { name: new RegExp(DEV.name) })).toBeVisible();
+  await expectAccessible(cleo, "the message panel");
+  await cleo.screenshot({ path: `${SCREENSHOT_DIR}/panel-light.png` });
+
+  // At 375 px the list and the conversation are separate screens.
+  const phone = await signedInPage(browser, DEV, { viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true });
+  await phone.goto("/messages");
+  const list = phone.getByRole("navigation", { name: "Conversations" });
+  await expect(list).toBeVisible();
+  await phone.screenshot({ path: `${SCREENSHOT_DIR}/phone-list.png` });
+  await list.getByRole("link", { name: new RegExp(CLEO.name) }).click();
+  await expect(phone.getByRole("heading", { level: 1, name: CLEO.name })).toBeVisible();
+  await expect(list).toBeHidden();
+  await expectAccessible(phone, "the conversation on a phone");
+  await phone.emulateMedia({ colorScheme: "dark" });
+  await phone.screenshot({ path: `${SCREENSHOT_DIR}/phone-conversation-dark.png` });
+});
+
+test("a long conversation loads older pages while scrolling up, and the jump button counts what came in", async ({ browser }) => {
+  const ana = await signedInPage(browser, ANA);
+  const dev = await signedInPage(browser, DEV);
+  await openDirect(ana, DEV.name);
+  const conversationId = ana.url().split("/").pop()!;
+
+  // 120 messages through the API (the same procedure the composer uses), three pages' worth.
+  const stamp = Date.now().toString(36);
+  for (let index = 1; index <= 120; index += 1) {
+    const response = await ana.request.post("/api/trpc/messages.send", {
+      headers: { origin: new URL(ana.url()).origin },
+      data: { json: { conversationId, content: `Line ${index} of ${stamp}`, clientMessageId: `${stamp}-${index}` } },
+    });
+    expect(response.ok()).toBe(true);
+  }
+
+  await dev.goto(`/messages/${conversationId}`);
+  const list = messageList(dev);
+  // Opened at the first unread the page holds, under the divider.
+  await expect(list.getByText("New messages")).toBeVisible();
+  await expect(list.getByText(`Line 120 of ${stamp}`)).toBeHidden();
+
+  // Scrolling up fetches the older pages until the very first line.
+  const scroller = list.locator("xpath=..");
+  await expect(async () => {
+    await scroller.evaluate((element) => element.scrollBy(0, -4000));
+    await expect(list.getByText(`Line 1 of ${stamp}`, { exact: true })).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 20_000 });
+  // Only what is near the screen is in the page, not 120 rows.
+  expect(await list.getByRole("listitem").count()).toBeLessThan(60);
+
+  // Scrolled up, a new message does not pull the reader down: a button counts it.
+  await send(ana, `And one more ${stamp}`);
+  const jump = dev.getByRole("button", { name: /Jump to newest, \d+ new/ });
+  await expect(jump).toBeVisible();
+  await jump.click();
+  await expect(list.getByText(`And one more ${stamp}`)).toBeVisible();
+  await expect(dev.getByRole("button", { name: /Jump to newest/ })).toHaveCount(0);
+});
+
+test("when an admin turns messaging off, the message icon disappears without a reload, and comes back", async ({ browser }) => {
+  const admin = await signedInPage(browser, { email: "admin@example.com" });
+  const cleo = await signedInPage(browser, CLEO);
+  const icon = cleo.getByRole("button", { name: /^Messages/ });
+  await expect(icon).toBeVisible();
+
+  const setEnabled = async (enabled: boolean) => {
+    const response = await admin.request.post("/api/trpc/settings.update", {
+      headers: { origin: new URL(admin.url()).origin },
+      data: { json: { enabled } },
+    });
+    expect(response.ok(), await response.text()).toBe(true);
+  };
+  try {
+    await setEnabled(false);
+    await expect(icon).toHaveCount(0);
+    await cleo.goto("/messages");
+    await expect(cleo).toHaveURL("/");
+  } finally {
+    await setEnabled(true);
+  }
+  await expect(cleo.getByRole("button", { name: /^Messages/ })).toBeVisible();
+});

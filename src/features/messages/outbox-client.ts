@@ -1,0 +1,105 @@
+"use client";
+
+import { useEffect, useMemo, useSyncExternalStore } from "react";
+import { TRPCClientError } from "@trpc/client";
+import { toast } from "sonner";
+import { api } from "~/trpc/react";
+import { OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
+import { upsertInTimeline } from "./timeline-cache";
+
+// The browser side of the outbox: one store and one runner per signed-in user and
+// tab, kept in step with other tabs through the storage event.
+
+const outboxes = new Map<string, { store: OutboxStore; runner?: OutboxRunner }>();
+
+function outboxOf(userId: string) {
+  let outbox = outboxes.get(userId);
+  if (!outbox) {
+    const storage = typeof window === "undefined" ? null : window.localStorage;
+    outbox = { store: new OutboxStore(storage, `chatline:outbox:${userId}`) };
+    outboxes.set(userId, outbox);
+  }
+  return outbox;
+}
+
+/** Offline, timed out or the server failed: try again. The server said no (4xx): show it and stop. */
+export function classifySendError(error: unknown): SendFailure {
+  if (error instanceof TRPCClientError) {
+    const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408) return { kind: "refused", message: error.message };
+  }
+  return { kind: "retry" };
+}
+
+const EMPTY: OutboxEntry[] = [];
+
+/** The viewer's unsent messages in one conversation, oldest first. */
+export function useOutboxEntries(userId: string, conversationId: string): OutboxEntry[] {
+  const { store } = outboxOf(userId);
+  const all = useSyncExternalStore(store.subscribe, store.getSnapshot, () => EMPTY);
+  return useMemo(() => all.filter((entry) => entry.conversationId === conversationId), [all, conversationId]);
+}
+
+export function useOutboxActions(userId: string) {
+  const { store } = outboxOf(userId);
+  return useMemo(
+    () => ({
+      send(conversationId: string, content: string) {
+        store.add({ clientMessageId: crypto.randomUUID(), conversationId, content });
+        outboxOf(userId).runner?.kick();
+      },
+      retry(clientMessageId: string) {
+        store.retry(clientMessageId);
+        outboxOf(userId).runner?.kick();
+      },
+      discard(clientMessageId: string) {
+        store.remove(clientMessageId);
+      },
+    }),
+    [store, userId],
+  );
+}
+
+/**
+ * Drains the outbox for this tab: at once, whenever the browser comes back online,
+ * whenever the event stream is live again, and on its own backoff in between.
+ */
+export function useOutboxRunner(userId: string, live: boolean) {
+  const utils = api.useUtils();
+  useEffect(() => {
+    const outbox = outboxOf(userId);
+    if (outbox.runner) return;
+    outbox.runner = new OutboxRunner({
+      store: outbox.store,
+      send: (entry) =>
+        utils.client.messages.send.mutate({
+          conversationId: entry.conversationId,
+          content: entry.content,
+          clientMessageId: entry.clientMessageId,
+        }),
+      classify: classifySendError,
+      onSent(_entry, message) {
+        upsertInTimeline(utils, message);
+        void utils.conversations.invalidate();
+      },
+      onRefused(_entry, message) {
+        toast.error(`Not sent: ${message}`);
+      },
+    });
+    const onStorage = (event: StorageEvent) => {
+      if (event.key !== `chatline:outbox:${userId}`) return;
+      outbox.store.reload();
+      outbox.runner?.kick();
+    };
+    const kick = () => outbox.runner?.kick();
+    window.addEventListener("storage", onStorage);
+    window.addEventListener("online", kick);
+    kick();
+    // The runner lives as long as the tab: unsent messages keep going while the
+    // reader moves between pages.
+  }, [userId, utils]);
+
+  useEffect(() => {
+    if (live) outboxOf(userId).runner?.kick();
+  }, [live, userId]);
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Message } from "./contracts";
+import { OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
+
+class MemoryStorage {
+  data = new Map<string, string>();
+  getItem(key: string) {
+    return this.data.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    this.data.set(key, value);
+  }
+}
+
+const conversationId = "00000000-0000-4000-8000-0000000000cc";
+const sent = (entry: OutboxEntry, seq: number) => ({ id: entry.clientMessageId, seq, content: entry.content }) as unknown as Message;
+const OFFLINE = new Error("offline");
+const classify = (error: unknown): SendFailure =>
+  error === OFFLINE ? { kind: "retry" } : { kind: "refused", message: (error as Error).message };
+
+function setup(send: (entry: OutboxEntry) => Promise<Message>) {
+  const storage = new MemoryStorage();
+  const store = new OutboxStore(storage, "outbox");
+  const delivered: string[] = [];
+  const refused: string[] = [];
+  const runner = new OutboxRunner({
+    store,
+    send,
+    classify,
+    onSent: (entry) => delivered.push(entry.content),
+    onRefused: (entry, message) => refused.push(`${entry.content}: ${message}`),
+    backoffMs: [10],
+  });
+  return { storage, store, runner, delivered, refused };
+}
+
+describe("the outbox", () => {
+  it("survives a reload: entries are read back from storage", () => {
+    const storage = new MemoryStorage();
+    new OutboxStore(storage, "outbox").add({ clientMessageId: "a", conversationId, content: "first" });
+    const reloaded = new OutboxStore(storage, "outbox");
+    expect(reloaded.getSnapshot()).toMatchObject([{ clientMessageId: "a", content: "first", state: "sending" }]);
+  });
+
+  it("ignores storage it cannot read", () => {
+    const storage = new MemoryStorage();
+    storage.setItem("outbox", "{not json");
+    expect(new OutboxStore(storage, "outbox").getSnapshot()).toEqual([]);
+  });
+
+  it("sends one at a time in the order written, and retries while offline without reordering", async () => {
+    let online = false;
+    const attempts: string[] = [];
+    let seq = 0;
+    const { store, runner, delivered } = setup(async (entry) => {
+      attempts.push(entry.content);
+      if (!online) throw OFFLINE;
+      return sent(entry, ++seq);
+    });
+    store.add({ clientMessageId: "a", conversationId, content: "one" });
+    store.add({ clientMessageId: "b", conversationId, content: "two" });
+    runner.kick();
+    await vi.waitFor(() => expect(attempts.length).toBeGreaterThanOrEqual(2));
+    // While offline only the first is tried, again and again.
+    expect(new Set(attempts)).toEqual(new Set(["one"]));
+    online = true;
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["one", "two"]));
+    expect(store.getSnapshot()).toEqual([]);
+    runner.stop();
+  });
+
+  it("marks a refused message failed, goes on with the next, and sends it again on retry", async () => {
+    let refuse = true;
+    const { store, runner, delivered, refused } = setup(async (entry) => {
+      if (entry.content === "too long" && refuse) throw new Error("Messages are at most 10 characters.");
+      return sent(entry, 1);
+    });
+    store.add({ clientMessageId: "a", conversationId, content: "too long" });
+    store.add({ clientMessageId: "b", conversationId, content: "ok" });
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["ok"]));
+    expect(refused).toEqual(["too long: Messages are at most 10 characters."]);
+    expect(store.getSnapshot()).toMatchObject([{ clientMessageId: "a", state: "failed", error: "Messages are at most 10 characters." }]);
+
+    refuse = false;
+    store.retry("a");
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["ok", "too long"]));
+    expect(store.getSnapshot()).toEqual([]);
+  });
+
+  it("keeps the same clientMessageId on every attempt, so the server can drop doubles", async () => {
+    const ids: string[] = [];
+    let calls = 0;
+    const { store, runner, delivered } = setup(async (entry) => {
+      ids.push(entry.clientMessageId);
+      calls += 1;
+      if (calls < 3) throw OFFLINE;
+      return sent(entry, 1);
+    });
+    store.add({ clientMessageId: "same", conversationId, content: "hello" });
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["hello"]));
+    expect(ids).toEqual(["same", "same", "same"]);
+  });
+});

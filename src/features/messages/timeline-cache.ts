@@ -1,0 +1,58 @@
+"use client";
+
+import { getQueryKey } from "@trpc/react-query";
+import type { QueryClient } from "@tanstack/react-query";
+import { api } from "~/trpc/react";
+import type { Message } from "./contracts";
+import { mergeLatest, patchMessage, upsertMessage, type Timeline } from "./timeline";
+
+// One cache entry per conversation holds everything loaded of it (the newest page
+// plus any older pages the reader scrolled to). Events, sends, edits and paging all
+// write through these helpers.
+
+/** How many messages a page holds. */
+export const PAGE_SIZE = 50;
+
+type Utils = ReturnType<typeof api.useUtils>;
+
+export const timelineInput = (conversationId: string) => ({ conversationId, limit: PAGE_SIZE });
+
+export function patchTimeline(utils: Utils, conversationId: string, patch: (timeline: Timeline) => Timeline) {
+  utils.messages.list.setData(timelineInput(conversationId), (timeline) => (timeline ? patch(timeline) : timeline));
+}
+
+export function upsertInTimeline(utils: Utils, message: Message) {
+  patchTimeline(utils, message.conversationId, (timeline) => ({ ...timeline, items: upsertMessage(timeline.items, message) }));
+}
+
+export function patchInTimeline(utils: Utils, conversationId: string, messageId: string, patch: (message: Message) => Message) {
+  patchTimeline(utils, conversationId, (timeline) => ({ ...timeline, items: patchMessage(timeline.items, messageId, patch) }));
+}
+
+/**
+ * When the event stream goes live (first connect or reconnect): a conversation
+ * whose page was fetched before that moment may have missed messages in between.
+ * Pages still loading are fetched afresh; loaded ones get the newest page merged
+ * in, which keeps the older pages the reader scrolled to.
+ */
+export async function refreshTimelines(utils: Utils, queryClient: QueryClient) {
+  const queries = queryClient.getQueryCache().findAll({ queryKey: getQueryKey(api.messages.list) });
+  await Promise.all(
+    queries.map(async (query) => {
+      const timeline = query.state.data as Timeline | undefined;
+      const conversationId = timeline?.items[0]?.conversationId;
+      if (!conversationId || query.state.fetchStatus === "fetching") {
+        // Cancels a fetch that started before the stream was live and fetches again.
+        await queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+        return;
+      }
+      try {
+        const latest = await utils.client.messages.list.query(timelineInput(conversationId));
+        utils.messages.list.setData(timelineInput(conversationId), (current) => mergeLatest(current, latest));
+      } catch {
+        // Gone or no longer a member: the view's own query shows why.
+        await queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+      }
+    }),
+  );
+}
