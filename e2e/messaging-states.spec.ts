@@ -140,6 +140,12 @@ test("the panel and a phone-sized screen", async ({ browser }) => {
   await expect(panel.getByRole("link", { name: new RegExp(DEV.name) })).toBeVisible();
   await expectAccessible(cleo, "the message panel");
   await cleo.screenshot({ path: `${SCREENSHOT_DIR}/panel-light.png` });
+  // Reading it in the panel clears the badge; Esc closes the panel.
+  await panel.getByRole("link", { name: new RegExp(DEV.name) }).click();
+  await expect(panel.getByRole("list", { name: "Messages" }).getByText("See you at the station").first()).toBeVisible();
+  await expectAccessible(cleo, "a conversation in the panel");
+  await cleo.keyboard.press("Escape");
+  await expect(cleo.getByRole("button", { name: "Messages", exact: true })).toBeVisible();
 
   // At 375 px the list and the conversation are separate screens.
   const phone = await signedInPage(browser, DEV, { viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true });

@@ -1,15 +1,16 @@
 "use client";
 
-import { useState, useSyncExternalStore } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { getQueryKey } from "@trpc/react-query";
 import { useRouter } from "next/navigation";
 import type { Conversation } from "~/features/conversations/contracts";
 import type { Message } from "~/features/messages/contracts";
 import { alertIncoming } from "~/features/messages/incoming-alerts";
-import { patchInTimeline, refreshTimelines, upsertInTimeline } from "~/features/messages/timeline-cache";
+import { patchInTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline } from "~/features/messages/timeline-cache";
 import { applySettingsEvent } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
+import { reconnectDelayMs } from "~/trpc/shared";
 import type { ClientEvent, WireMessage } from "./contracts";
 import { liveState } from "./live-state";
 
@@ -63,6 +64,11 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
   const queryClient = useQueryClient();
   const router = useRouter();
   const [everLive, setEverLive] = useState(false);
+  const [restarts, setRestarts] = useState(0);
+
+  const conversationFor = async (conversationId: string): Promise<Conversation | undefined> =>
+    cachedConversation(queryClient, conversationId) ??
+    (await utils.conversations.get.fetch({ conversationId }).catch(() => undefined));
 
   const subscription = api.events.onEvent.useSubscription(undefined, {
     onData(item) {
@@ -70,6 +76,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
       switch (event.type) {
         case "ready":
           setEverLive(true);
+          setRestarts(0);
           // Anything could have happened while we were away; older pages the reader loaded are kept.
           void utils.conversations.invalidate();
           void utils.settings.public.invalidate();
@@ -80,21 +87,26 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
           if (message.senderId) liveState.clearTyping(message.conversationId, message.senderId);
           upsertInTimeline(utils, message);
           void utils.conversations.invalidate();
-          if (message.type === "TEXT" && message.senderId !== viewerId) {
-            const conversation = cachedConversation(queryClient, message.conversationId);
-            alertIncoming({
-              conversationId: message.conversationId,
-              title: conversation?.name ?? message.senderName ?? "New message",
-              senderName: message.senderName ?? "Someone",
-              text: message.content ?? "",
-              muted: conversation?.muted ?? false,
-              onOpen: () => router.push(`/messages/${message.conversationId}`),
+          if (message.type === "TEXT" && message.senderId !== viewerId && utils.settings.public.getData()?.enabled !== false) {
+            void conversationFor(message.conversationId).then((conversation) => {
+              // Unknown (not fetched, or no longer ours): better silent than ringing for a muted one.
+              if (!conversation) return;
+              alertIncoming({
+                messageId: message.id,
+                createdAt: message.createdAt,
+                conversationId: message.conversationId,
+                title: conversation.name ?? message.senderName ?? "New message",
+                senderName: message.senderName ?? "Someone",
+                text: message.content ?? "",
+                muted: conversation.muted,
+                onOpen: () => router.push(`/messages/${message.conversationId}`),
+              });
             });
           }
           break;
         }
         case "message.updated":
-          upsertInTimeline(utils, fromWire(event.message));
+          replaceInTimeline(utils, fromWire(event.message));
           break;
         case "message.deleted":
           patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({
@@ -148,6 +160,21 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
       }
     },
   });
+
+  // wsLink reconnects a dropped socket by itself, but a subscription the server ended
+  // with an error (RESYNC_REQUIRED after a long absence, a replay failure, an expired
+  // session) stays ended: start a fresh one, without a cursor; its `ready` refreshes
+  // everything the client holds.
+  const failed = subscription.status === "error" || (subscription.status === "idle" && everLive);
+  const { reset } = subscription;
+  useEffect(() => {
+    if (!failed) return;
+    const timer = setTimeout(() => {
+      setRestarts((count) => count + 1);
+      reset();
+    }, reconnectDelayMs(restarts));
+    return () => clearTimeout(timer);
+  }, [failed, reset, restarts]);
 
   if (!online) return everLive ? "reconnecting" : "connecting";
   if (subscription.status === "pending" && everLive) return "live";

@@ -88,7 +88,28 @@ function playChime() {
   }
 }
 
+/** Messages older than this when they reach us are catch-up after a reconnect: no burst of alerts for them. */
+const ALERT_MAX_AGE_MS = 60_000;
+const CLAIMS_KEY = "chatline:alerted";
+
+/**
+ * Every open tab of the person receives the same event: the first to claim it
+ * decides (and alerts, unless the person is looking at that conversation there).
+ */
+function claim(messageId: string): boolean {
+  try {
+    const claimed = JSON.parse(window.localStorage.getItem(CLAIMS_KEY) ?? "[]") as string[];
+    if (claimed.includes(messageId)) return false;
+    window.localStorage.setItem(CLAIMS_KEY, JSON.stringify([...claimed.slice(-49), messageId]));
+  } catch {
+    // No storage: each tab decides for itself.
+  }
+  return true;
+}
+
 export interface IncomingMessage {
+  messageId: string;
+  createdAt: Date;
   conversationId: string;
   title: string;
   senderName: string;
@@ -98,6 +119,7 @@ export interface IncomingMessage {
 }
 
 export function alertIncoming(incoming: IncomingMessage) {
+  if (Date.now() - incoming.createdAt.getTime() > ALERT_MAX_AGE_MS || !claim(incoming.messageId)) return;
   if (incoming.muted || isLookingAt(incoming.conversationId)) return;
   const preferences = readPreferences();
   if (preferences.sound) playChime();

@@ -71,12 +71,11 @@ export function useOutboxRunner(userId: string, live: boolean) {
     if (outbox.runner) return;
     outbox.runner = new OutboxRunner({
       store: outbox.store,
-      send: (entry) =>
-        utils.client.messages.send.mutate({
-          conversationId: entry.conversationId,
-          content: entry.content,
-          clientMessageId: entry.clientMessageId,
-        }),
+      send: (entry, signal) =>
+        utils.client.messages.send.mutate(
+          { conversationId: entry.conversationId, content: entry.content, clientMessageId: entry.clientMessageId },
+          { signal },
+        ),
       classify: classifySendError,
       onSent(_entry, message) {
         upsertInTimeline(utils, message);

@@ -30,6 +30,7 @@ function setup(send: (entry: OutboxEntry) => Promise<Message>) {
     onSent: (entry) => delivered.push(entry.content),
     onRefused: (entry, message) => refused.push(`${entry.content}: ${message}`),
     backoffMs: [10],
+    sendTimeoutMs: 100,
   });
   return { storage, store, runner, delivered, refused };
 }
@@ -103,5 +104,29 @@ describe("the outbox", () => {
     runner.kick();
     await vi.waitFor(() => expect(delivered).toEqual(["hello"]));
     expect(ids).toEqual(["same", "same", "same"]);
+  });
+
+  it("never loses another tab's message: each change is made to what is stored", () => {
+    const storage = new MemoryStorage();
+    const tabA = new OutboxStore(storage, "outbox");
+    const tabB = new OutboxStore(storage, "outbox");
+    tabA.add({ clientMessageId: "a", conversationId, content: "from A" });
+    tabB.add({ clientMessageId: "b", conversationId, content: "from B" });
+    // Tab A sends its message and removes it, without having heard of B's.
+    tabA.remove("a");
+    expect(new OutboxStore(storage, "outbox").getSnapshot().map((entry) => entry.clientMessageId)).toEqual(["b"]);
+  });
+
+  it("gives up on a send that never answers and tries it again", async () => {
+    let calls = 0;
+    const { store, runner, delivered } = setup((entry) => {
+      calls += 1;
+      // The first attempt hangs like a half-open connection.
+      return calls === 1 ? new Promise<Message>(() => undefined) : Promise.resolve(sent(entry, 1));
+    });
+    store.add({ clientMessageId: "a", conversationId, content: "hello" });
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["hello"]));
+    expect(calls).toBe(2);
   });
 });

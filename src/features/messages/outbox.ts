@@ -49,8 +49,7 @@ export class OutboxStore {
   }
 
   add(entry: Omit<OutboxEntry, "state" | "createdAt">) {
-    this.entries = [...this.entries, { ...entry, state: "sending", createdAt: Date.now() }];
-    this.changed();
+    this.mutate((entries) => [...entries, { ...entry, state: "sending", createdAt: Date.now() }]);
   }
 
   nextToSend(): OutboxEntry | undefined {
@@ -59,8 +58,7 @@ export class OutboxStore {
 
   remove(clientMessageId: string) {
     if (!this.entries.some((entry) => entry.clientMessageId === clientMessageId)) return;
-    this.entries = this.entries.filter((entry) => entry.clientMessageId !== clientMessageId);
-    this.changed();
+    this.mutate((entries) => entries.filter((entry) => entry.clientMessageId !== clientMessageId));
   }
 
   fail(clientMessageId: string, error: string) {
@@ -72,7 +70,16 @@ export class OutboxStore {
   }
 
   private update(clientMessageId: string, patch: Partial<OutboxEntry>) {
-    this.entries = this.entries.map((entry) => (entry.clientMessageId === clientMessageId ? { ...entry, ...patch } : entry));
+    this.mutate((entries) => entries.map((entry) => (entry.clientMessageId === clientMessageId ? { ...entry, ...patch } : entry)));
+  }
+
+  /**
+   * Other tabs of the same person write the same stored outbox: each change is made
+   * to what is stored now, not to this tab's copy, so one tab never overwrites
+   * another's new message.
+   */
+  private mutate(change: (entries: OutboxEntry[]) => OutboxEntry[]) {
+    this.entries = change(this.storage ? this.read() : this.entries);
     this.changed();
   }
 
@@ -102,15 +109,19 @@ export type SendFailure = { kind: "retry" } | { kind: "refused"; message: string
 
 export interface OutboxRunnerOptions {
   store: OutboxStore;
-  send(entry: OutboxEntry): Promise<Message>;
+  /** Must give up when `signal` aborts. */
+  send(entry: OutboxEntry, signal: AbortSignal): Promise<Message>;
   classify(error: unknown): SendFailure;
   onSent(entry: OutboxEntry, message: Message): void;
   onRefused(entry: OutboxEntry, message: string): void;
   /** Delays between automatic retries; the last one repeats. */
   backoffMs?: number[];
+  /** A send with no answer by then is abandoned and retried (a half-open connection never answers). */
+  sendTimeoutMs?: number;
 }
 
 const DEFAULT_BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
+const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 /** Drains the outbox one message at a time; `kick()` whenever sending may work again. */
 export class OutboxRunner {
@@ -137,13 +148,16 @@ export class OutboxRunner {
     this.running = true;
     try {
       for (let entry = this.options.store.nextToSend(); entry && !this.stopped; entry = this.options.store.nextToSend()) {
+        const abort = new AbortController();
+        const timeout = setTimeout(() => abort.abort(new Error("The send timed out")), this.options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
         try {
-          const message = await this.options.send(entry);
+          const message = await this.sendOrAbort(entry, abort.signal);
           this.failures = 0;
           this.options.store.remove(entry.clientMessageId);
           this.options.onSent(entry, message);
         } catch (error) {
-          const failure = this.options.classify(error);
+          // A send abandoned for taking too long is always worth another try.
+          const failure: SendFailure = abort.signal.aborted ? { kind: "retry" } : this.options.classify(error);
           if (failure.kind === "refused") {
             this.options.store.fail(entry.clientMessageId, failure.message);
             this.options.onRefused(entry, failure.message);
@@ -155,10 +169,20 @@ export class OutboxRunner {
           this.failures += 1;
           this.timer = setTimeout(this.kick, delay);
           return;
+        } finally {
+          clearTimeout(timeout);
         }
       }
     } finally {
       this.running = false;
     }
+  }
+
+  /** The send, or its abandonment when the signal fires, whichever is first. */
+  private sendOrAbort(entry: OutboxEntry, signal: AbortSignal): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      this.options.send(entry, signal).then(resolve, reject);
+    });
   }
 }

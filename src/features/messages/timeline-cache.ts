@@ -25,6 +25,11 @@ export function upsertInTimeline(utils: Utils, message: Message) {
   patchTimeline(utils, message.conversationId, (timeline) => ({ ...timeline, items: upsertMessage(timeline.items, message) }));
 }
 
+/** A changed message (edit, reaction): replaced where it is loaded, never inserted into a gap of unloaded history. */
+export function replaceInTimeline(utils: Utils, message: Message) {
+  patchInTimeline(utils, message.conversationId, message.id, () => message);
+}
+
 export function patchInTimeline(utils: Utils, conversationId: string, messageId: string, patch: (message: Message) => Message) {
   patchTimeline(utils, conversationId, (timeline) => ({ ...timeline, items: patchMessage(timeline.items, messageId, patch) }));
 }

@@ -18,7 +18,7 @@ import { setOpenConversation } from "../incoming-alerts";
 import { seenBy, seenByLabel, STATUS_LABELS, statusOfOwnMessage } from "../message-status";
 import { useOutboxActions, useOutboxEntries } from "../outbox-client";
 import type { OutboxEntry } from "../outbox";
-import { buildRows, firstUnreadSeq, prependOlder, type TimelineRow } from "../timeline";
+import { buildRows, firstUnreadSeq, prependOlder, upsertMessage, type TimelineRow } from "../timeline";
 import { PAGE_SIZE, patchTimeline, timelineInput } from "../timeline-cache";
 import { MessageBubble, PendingBubble } from "./message-bubble";
 import { MessageInput } from "./message-input";
@@ -139,10 +139,22 @@ export function ConversationView({
 }) {
   const utils = api.useUtils();
   const conversation = api.conversations.get.useQuery({ conversationId });
-  const timeline = api.messages.list.useQuery(timelineInput(conversationId));
+  // Events, sends and reconnects keep this entry current (timeline-cache.ts); a plain
+  // refetch would replace the older pages the reader loaded and what arrived meanwhile.
+  const timeline = api.messages.list.useQuery(timelineInput(conversationId), {
+    staleTime: Infinity,
+    refetchOnMount: false,
+    refetchOnReconnect: false,
+    refetchOnWindowFocus: false,
+  });
   const markAsRead = api.conversations.markAsRead.useMutation({
     onSuccess: () => void utils.conversations.invalidate(),
+    // Offline or refused: let the next look at the messages try again.
+    onError: () => {
+      readRequested.current = 0;
+    },
   });
+  const readRequested = useRef(0);
   const pendingEntries = useOutboxEntries(viewerId, conversationId);
   const outbox = useOutboxActions(viewerId);
   const focused = useWindowFocused();
@@ -185,6 +197,22 @@ export function ConversationView({
   const olderLoad = useRef<{ loading: boolean; anchor?: { top: number; total: number } }>({ loading: false });
   const newestSeq = items[items.length - 1]?.seq ?? 0;
   const lastRowKey = rows[rows.length - 1]?.key;
+
+  // A message that arrived while the page was loading had no cache entry to go into:
+  // the conversation's lastSeq shows it, and the messages after the newest held are fetched.
+  const catchingUp = useRef(false);
+  const serverLastSeq = conversation.data?.lastSeq ?? 0;
+  useEffect(() => {
+    if (!timeline.data || serverLastSeq <= newestSeq || catchingUp.current) return;
+    catchingUp.current = true;
+    utils.client.messages.list
+      .query({ conversationId, afterSeq: newestSeq, limit: 100 })
+      .then((newer) => patchTimeline(utils, conversationId, (held) => ({ ...held, items: newer.items.reduce(upsertMessage, held.items) })))
+      .catch(() => undefined)
+      .finally(() => {
+        catchingUp.current = false;
+      });
+  }, [conversationId, newestSeq, serverLastSeq, timeline.data, utils]);
 
   useEffect(() => {
     setOpenConversation(conversationId);
@@ -261,7 +289,6 @@ export function ConversationView({
     }
     return newest;
   })();
-  const readRequested = useRef(0);
   const lastReadSeq = conversation.data?.lastReadSeq ?? 0;
   useEffect(() => {
     if (!focused || !conversation.data || visibleNewestSeq <= lastReadSeq || visibleNewestSeq <= readRequested.current) return;
@@ -286,7 +313,8 @@ export function ConversationView({
   const other = data && !isGroup ? data.participants.find((p) => p.id !== viewerId) : undefined;
   const typingNames = typingIds.filter((id) => id !== viewerId).map((id) => data?.participants.find((p) => p.id === id)?.name ?? "Someone");
   const newestOwn = [...items].reverse().find((item) => item.senderId === viewerId && item.type === "TEXT" && !item.deletedAt);
-  const unseen = items.filter((item) => item.seq > seenUpToSeq && item.senderId !== viewerId && item.type === "TEXT").length;
+  const seenUpTo = Math.max(seenUpToSeq, visibleNewestSeq, opened?.newestSeq ?? 0);
+  const unseen = items.filter((item) => item.seq > seenUpTo && item.senderId !== viewerId && item.type === "TEXT").length;
   const newestIncoming = [...items]
     .reverse()
     .find((item) => item.type === "TEXT" && item.senderId !== viewerId && !item.deletedAt && item.seq > (opened?.newestSeq ?? Infinity));
@@ -328,6 +356,7 @@ export function ConversationView({
             viewerId={viewerId}
             startsGroup={row.startsGroup}
             isGroup={isGroup}
+            maxLength={maxMessageLength}
             status={own && data ? statusOfOwnMessage(row.message.seq, data.positions, viewerId) : undefined}
             statusLine={own && data && row.message.id === newestOwn?.id ? ownStatusLine(row.message, data, viewerId) : undefined}
           />

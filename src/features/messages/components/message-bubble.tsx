@@ -1,6 +1,6 @@
 "use client";
 
-import { useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
 import {
   AlertCircleIcon,
   CheckCheckIcon,
@@ -39,11 +39,12 @@ import { api } from "~/trpc/react";
 import type { Message } from "../contracts";
 import { linkify } from "../linkify";
 import { STATUS_LABELS, type OwnMessageStatus } from "../message-status";
-import { upsertInTimeline } from "../timeline-cache";
+import { replaceInTimeline } from "../timeline-cache";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
-/** How long a touch must rest on a message to open its actions. */
+/** How long a touch must rest on a message to open its actions, and how far it may wander meanwhile. */
 const LONG_PRESS_MS = 500;
+const LONG_PRESS_SLOP_PX = 10;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
@@ -51,7 +52,7 @@ const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", t
 function useMessageActions() {
   const utils = api.useUtils();
   const onError = (error: { message: string }) => toast.error(error.message);
-  const onSuccess = (message: Message) => upsertInTimeline(utils, message);
+  const onSuccess = (message: Message) => replaceInTimeline(utils, message);
   return {
     react: api.messages.react.useMutation({ onSuccess, onError }),
     edit: api.messages.edit.useMutation({ onSuccess, onError }),
@@ -106,15 +107,18 @@ export interface MessageBubbleProps {
   status?: OwnMessageStatus;
   /** Under the newest own message: "Read", "Delivered" or "Seen by …". */
   statusLine?: string;
+  /** The settings' limit, which an edit must respect like a new message. */
+  maxLength: number;
 }
 
-export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, status, statusLine }: MessageBubbleProps) {
+export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, status, statusLine, maxLength }: MessageBubbleProps) {
   const actions = useMessageActions();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content ?? "");
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [moreOpen, setMoreOpen] = useState(false);
-  const pressTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const press = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number; fired: boolean } | undefined>(undefined);
+  useEffect(() => () => clearTimeout(press.current?.timer), []);
 
   if (message.type === "SYSTEM") {
     return (
@@ -128,7 +132,7 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
 
   const saveEdit = () => {
     const content = draft.trim();
-    if (!content) return;
+    if (!content || content.length > maxLength) return;
     if (content === message.content) return setEditing(false);
     actions.edit.mutate({ messageId: message.id, content }, { onSuccess: () => setEditing(false) });
   };
@@ -144,9 +148,23 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
   // Touch screens have no hover: a long press opens the message's actions.
   const onPointerDown = (event: PointerEvent) => {
     if (event.pointerType !== "touch" || deleted || editing) return;
-    pressTimer.current = setTimeout(() => setMoreOpen(true), LONG_PRESS_MS);
+    const started = { x: event.clientX, y: event.clientY, fired: false, timer: setTimeout(() => undefined, 0) };
+    started.timer = setTimeout(() => {
+      started.fired = true;
+      setMoreOpen(true);
+    }, LONG_PRESS_MS);
+    press.current = started;
   };
-  const cancelPress = () => clearTimeout(pressTimer.current);
+  const cancelPress = () => {
+    if (press.current && !press.current.fired) {
+      clearTimeout(press.current.timer);
+      press.current = undefined;
+    }
+  };
+  const onPointerMove = (event: PointerEvent) => {
+    const started = press.current;
+    if (started && Math.hypot(event.clientX - started.x, event.clientY - started.y) > LONG_PRESS_SLOP_PX) cancelPress();
+  };
   const react = (emoji: string) => actions.react.mutate({ messageId: message.id, emoji });
 
   return (
@@ -169,11 +187,16 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
                 Edit message
               </label>
               <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
-              <div className="flex justify-end gap-2">
+              <div className="flex items-center justify-end gap-2">
+                {draft.trim().length > maxLength * 0.9 && (
+                  <span className={cn("mr-auto text-xs", draft.trim().length > maxLength ? "text-destructive" : "text-muted-foreground")} aria-live="polite">
+                    {draft.trim().length} / {maxLength}
+                  </span>
+                )}
                 <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
                   Cancel
                 </Button>
-                <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending}>
+                <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending || !draft.trim() || draft.trim().length > maxLength}>
                   Save
                 </Button>
               </div>
@@ -182,10 +205,14 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
             <div
               onPointerDown={onPointerDown}
               onPointerUp={cancelPress}
-              onPointerMove={cancelPress}
+              onPointerMove={onPointerMove}
               onPointerCancel={cancelPress}
               onContextMenu={(event) => {
-                if (pressTimer.current !== undefined && !deleted) event.preventDefault();
+                // Our long press replaces the browser's menu for this one touch only.
+                if (press.current?.fired) {
+                  event.preventDefault();
+                  press.current = undefined;
+                }
               }}
               className={cn(
                 "min-w-0 rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap select-text",

@@ -39,20 +39,20 @@ export function MessageInput({
     setDraft(loadDraft(viewerId, conversationId));
   }, [viewerId, conversationId]);
   const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const latestDraft = useRef({ viewerId, conversationId, text: "" });
+  const latestDraft = useRef({ viewerId, conversationId, text: "", dirty: false });
   useEffect(
     () => () => {
       // Leaving the conversation: keep what was typed even if the timer had not fired.
       clearTimeout(saveTimer.current);
       const pending = latestDraft.current;
-      if (pending.text) saveDraft(pending.viewerId, pending.conversationId, pending.text);
+      if (pending.dirty) saveDraft(pending.viewerId, pending.conversationId, pending.text);
     },
     [],
   );
 
   const changeDraft = (text: string) => {
     setDraft(text);
-    latestDraft.current = { viewerId, conversationId, text };
+    latestDraft.current = { viewerId, conversationId, text, dirty: true };
     clearTimeout(saveTimer.current);
     saveTimer.current = setTimeout(() => saveDraft(viewerId, conversationId, text), DRAFT_SAVE_MS);
   };

@@ -15,6 +15,7 @@ import { api } from "~/trpc/react";
 import { useOutboxRunner } from "../outbox-client";
 import { AlertSettings } from "./alert-settings";
 import { ConversationView } from "./conversation-view";
+import { useUnreadTitle } from "./use-unread-title";
 
 /**
  * The header's message icon: a live unread badge, and a panel that slides in
@@ -28,6 +29,7 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
   const [conversationId, setConversationId] = useState<string | null>(null);
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
+  useUnreadTitle(settings.enabled ? total : 0);
 
   // Turned off by an administrator while the page is open: the icon goes (and comes back when it is on again).
   if (!settings.enabled) return null;

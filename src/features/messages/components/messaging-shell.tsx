@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useContext, useEffect, type ReactNode } from "react";
+import { createContext, useContext, type ReactNode } from "react";
 import { useParams } from "next/navigation";
 import { AppBrand } from "~/components/app-brand";
 import { UserMenu } from "~/features/auth/components/user-menu";
@@ -12,6 +12,7 @@ import { usePublicSettings } from "~/features/settings/use-public-settings";
 import { cn } from "~/lib/utils";
 import { useOutboxRunner } from "../outbox-client";
 import { AlertSettings } from "./alert-settings";
+import { useUnreadTitle } from "./use-unread-title";
 import { api } from "~/trpc/react";
 
 interface Viewer {
@@ -45,9 +46,7 @@ export function MessagingShell({
   useOutboxRunner(viewer.id, status === "live");
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
-  useEffect(() => {
-    document.title = total > 0 ? `(${total}) Messages · Chatline` : "Messages · Chatline";
-  }, [total]);
+  useUnreadTitle(total);
   const params = useParams<{ conversationId?: string }>();
   const activeId = params.conversationId;
 
