@@ -39,7 +39,7 @@ export function UserMenu({ name, email, image }: UserMenuProps) {
             <AvatarFallback className="text-xs">{initialsOf(name, email)}</AvatarFallback>
           </Avatar>
           <span className="sr-only">Account menu for </span>
-          <span className="truncate">{displayName}</span>
+          <span className="truncate max-sm:sr-only">{displayName}</span>
           <ChevronDownIcon className="text-muted-foreground" aria-hidden="true" />
         </Button>
       </DropdownMenuTrigger>

@@ -169,7 +169,11 @@ export function ConversationView({
     const { items: loaded } = timeline.data;
     setOpened({ lastReadSeq: conversation.data.lastReadSeq, newestSeq: loaded[loaded.length - 1]?.seq ?? 0 });
   }
-  const dividerSeq = useMemo(() => (opened ? firstUnreadSeq(items, opened.lastReadSeq, viewerId) : null), [items, opened, viewerId]);
+  // Messages that arrive while the conversation is open are not "new" to the reader.
+  const dividerSeq = useMemo(
+    () => (opened ? firstUnreadSeq(items.filter((item) => item.seq <= opened.newestSeq), opened.lastReadSeq, viewerId) : null),
+    [items, opened, viewerId],
+  );
 
   const rows = useMemo<ViewRow[]>(() => {
     const sent = new Set(items.filter((item) => item.senderId === viewerId).map((item) => item.clientMessageId));
