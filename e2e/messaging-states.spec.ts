@@ -146,6 +146,9 @@ test("the panel and a phone-sized screen", async ({ browser }) => {
   await panel.getByRole("link", { name: new RegExp(DEV.name) }).click();
   await expect(panel.getByRole("list", { name: "Messages" }).getByText("See you at the station").first()).toBeVisible();
   await expectAccessible(cleo, "a conversation in the panel");
+  // Back in the list, focus is on the conversation just left; Esc closes the panel.
+  await panel.getByRole("button", { name: "Back to conversations" }).click();
+  await expect(panel.getByRole("link", { name: new RegExp(DEV.name) })).toBeFocused();
   await cleo.keyboard.press("Escape");
   await expect(cleo.getByRole("button", { name: "Messages", exact: true })).toBeVisible();
 

@@ -159,6 +159,7 @@ export function ConversationView({
   const outbox = useOutboxActions(viewerId);
   const focused = useWindowFocused();
   const items = useMemo(() => timeline.data?.items ?? [], [timeline.data]);
+  const [edit, setEdit] = useState<{ messageId: string; draft: string } | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
@@ -361,6 +362,8 @@ export function ConversationView({
             startsGroup={row.startsGroup}
             isGroup={isGroup}
             maxLength={maxMessageLength}
+            editDraft={edit?.messageId === row.message.id ? edit.draft : undefined}
+            onEditDraft={(draft) => setEdit(draft === null ? null : { messageId: row.message.id, draft })}
             status={own && data ? statusOfOwnMessage(row.message.seq, data.positions, viewerId) : undefined}
             statusLine={own && data && row.message.id === newestOwn?.id ? ownStatusLine(row.message, data, viewerId) : undefined}
           />

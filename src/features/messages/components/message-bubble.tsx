@@ -109,12 +109,31 @@ export interface MessageBubbleProps {
   statusLine?: string;
   /** The settings' limit, which an edit must respect like a new message. */
   maxLength: number;
+  /**
+   * The edit in progress for this message (its text), kept by the view so that it
+   * survives the row being scrolled out of the virtualized list; undefined when not editing.
+   */
+  editDraft: string | undefined;
+  /** Start (with the text), change, or end (null) the edit. */
+  onEditDraft: (draft: string | null) => void;
 }
 
-export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, status, statusLine, maxLength }: MessageBubbleProps) {
+export function MessageBubble({
+  message,
+  own,
+  viewerId,
+  startsGroup,
+  isGroup,
+  status,
+  statusLine,
+  maxLength,
+  editDraft,
+  onEditDraft,
+}: MessageBubbleProps) {
   const actions = useMessageActions();
-  const [editing, setEditing] = useState(false);
-  const [draft, setDraft] = useState(message.content ?? "");
+  const editing = editDraft !== undefined;
+  const draft = editDraft ?? "";
+  const setEditing = (on: boolean) => onEditDraft(on ? (message.content ?? "") : null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [moreOpen, setMoreOpen] = useState(false);
   const press = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number; fired: boolean } | undefined>(undefined);
@@ -186,7 +205,7 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
               <label htmlFor={`edit-${message.id}`} className="sr-only">
                 Edit message
               </label>
-              <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
+              <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => onEditDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
               <div className="flex items-center justify-end gap-2">
                 {draft.trim().length > maxLength * 0.9 && (
                   <span className={cn("mr-auto text-xs", draft.trim().length > maxLength ? "text-destructive" : "text-muted-foreground")} aria-live="polite">
@@ -271,7 +290,6 @@ export function MessageBubble({ message, own, viewerId, startsGroup, isGroup, st
                   {own && (
                     <DropdownMenuItem
                       onSelect={() => {
-                        setDraft(message.content ?? "");
                         setEditing(true);
                       }}
                     >

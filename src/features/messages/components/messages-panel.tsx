@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { ArrowLeftIcon, MessageSquareIcon } from "lucide-react";
 import { Badge } from "~/components/ui/badge";
@@ -27,6 +27,20 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
   useOutboxRunner(viewerId, status === "live");
   const [open, setOpen] = useState(false);
   const [conversationId, setConversationId] = useState<string | null>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  const returnTo = useRef<string | null>(null);
+  // Back in the list, focus goes to the conversation just left (the Back button itself is gone).
+  const backToList = () => {
+    returnTo.current = conversationId;
+    setConversationId(null);
+  };
+  useEffect(() => {
+    if (conversationId !== null || !returnTo.current) return;
+    const links = listRef.current?.querySelectorAll<HTMLAnchorElement>("a[href^='/messages/']") ?? [];
+    const target = [...links].find((link) => link.getAttribute("href") === `/messages/${returnTo.current}`) ?? links[0];
+    target?.focus();
+    returnTo.current = null;
+  }, [conversationId]);
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
   useUnreadTitle(settings.enabled ? total : 0);
@@ -49,7 +63,7 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
         <SheetHeader className="border-b">
           <div className="flex items-center gap-2 pr-8">
             {conversationId && (
-              <Button variant="ghost" size="icon" className="size-8" aria-label="Back to conversations" onClick={() => setConversationId(null)}>
+              <Button variant="ghost" size="icon" className="size-8" aria-label="Back to conversations" onClick={backToList}>
                 <ArrowLeftIcon aria-hidden="true" />
               </Button>
             )}
@@ -71,7 +85,7 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
             conversationId={conversationId}
             viewerId={viewerId}
             maxMessageLength={settings.maxMessageLength}
-            onLeft={() => setConversationId(null)}
+            onLeft={backToList}
           />
         ) : (
           <>
@@ -79,7 +93,7 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
               <AlertSettings />
               <NewConversationDialog onCreated={setConversationId} />
             </div>
-            <div className="min-h-0 flex-1 overflow-y-auto">
+            <div ref={listRef} className="min-h-0 flex-1 overflow-y-auto">
               <ConversationList viewerId={viewerId} onSelect={setConversationId} />
             </div>
           </>
