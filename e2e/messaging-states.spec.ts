@@ -173,7 +173,8 @@ test("a long conversation loads older pages while scrolling up, and the jump but
       const account = uniqueAccount(label);
       const page = await (await browser.newContext()).newPage();
       await fillSignUpForm(page, account);
-      await expect(page).toHaveURL("/");
+      // Password hashing is deliberately slow (scrypt), and two run at once.
+      await expect(page).toHaveURL("/", { timeout: 20_000 });
       return { page, account };
     }),
   );
@@ -239,4 +240,29 @@ test("when an admin turns messaging off, the message icon disappears without a r
     await setEnabled(true);
   }
   await expect(cleo.getByRole("button", { name: /^Messages/ })).toBeVisible();
+});
+
+test("pages run under a strict Content-Security-Policy and still hydrate and connect", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|violates/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto("/sign-in");
+  const policy = response?.headers()["content-security-policy"] ?? "";
+  const scriptSrc = policy.split(";").find((directive) => directive.trim().startsWith("script-src")) ?? "";
+  expect(scriptSrc).toMatch(/'nonce-[^']+'/);
+  expect(scriptSrc).not.toContain("unsafe-inline");
+  expect(scriptSrc).not.toContain("unsafe-eval");
+
+  await signIn(page, ANA.email, DEMO_PASSWORD);
+  await expect(page).toHaveURL("/");
+  await page.goto("/messages");
+  await expect(page.getByRole("heading", { name: "Your messages" })).toBeVisible();
+  // Connected: the socket got through connect-src and the stream is live.
+  await expect(page.getByText(/Connecting…|Reconnecting…/)).toHaveCount(0);
+  await page.getByRole("button", { name: "New conversation" }).click();
+  await expect(page.getByRole("dialog", { name: "New conversation" })).toBeVisible();
+  expect(violations).toEqual([]);
 });

@@ -53,6 +53,8 @@ async function main() {
     LOG_LEVEL: "warn",
     // Production mode creates demo users only when asked: the e2e signs in as one.
     SEED_DEMO_USERS: "true",
+    // The long-conversation test posts 120 messages through the API in a few seconds (default limit: 60 a minute).
+    MESSAGING_RATE_LIMIT_PER_MINUTE: "1000",
   };
   // A developer's shell may point at real services or change first-start behaviour;
   // the e2e run exercises the embedded default with its demo users.

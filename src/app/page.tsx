@@ -35,7 +35,7 @@ export default async function HomePage() {
           <AppBrand />
           <div className="flex items-center gap-2">
             {canMessage && <MessagesPanelButton viewerId={user.id} initialSettings={settings} />}
-            <UserMenu name={name} email={email} image={user.image} />
+            <UserMenu name={name} email={email} image={user.image} permissions={user.permissions} />
           </div>
         </div>
       </header>

@@ -29,6 +29,7 @@ const themeScriptSource = `(function () {
   media.addEventListener("change", applyTheme);
 })();`;
 
-export function ThemeScript() {
-  return <script dangerouslySetInnerHTML={{ __html: themeScriptSource }} />;
+/** `nonce`: this request's Content-Security-Policy nonce, without which the browser would not run it. */
+export function ThemeScript({ nonce }: { nonce?: string }) {
+  return <script nonce={nonce} dangerouslySetInnerHTML={{ __html: themeScriptSource }} />;
 }

@@ -70,8 +70,14 @@ export const envSchema = z.object({
   EVENT_SOCKET_HIGH_WATER_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** How often an open event stream re-checks its session (expiry, disabled account, lost permission). */
   SOCKET_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** tRPC calls one WebSocket connection may make per minute (more are refused; twice as many frames close it). */
+  SOCKET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(5).max(100_000).default(120),
   /** Seconds a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
+  /** How often the message retention job runs (the first run is a minute after start at most); 0 turns it off. */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Bearer token for /api/metrics; without it the metrics answer only on loopback, not through a proxy. */
+  METRICS_TOKEN: optionalNonEmpty.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   // Initial messaging settings (the admin page changes them afterwards).
   MESSAGING_ENABLED: optionalNonEmpty.pipe(booleanFromString.optional()),
   MESSAGING_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(100).max(5000).optional(),

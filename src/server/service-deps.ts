@@ -5,4 +5,6 @@ import type { Realtime } from "./realtime";
 export interface ServiceDeps {
   prisma: Db;
   realtime: Pick<Realtime, "publish">;
+  /** Where the call came from, for the audit log (absent: not from a request). */
+  origin?: { ip: string | null; userAgent: string | null };
 }

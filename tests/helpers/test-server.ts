@@ -58,6 +58,8 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     TRUST_PROXY_HOPS: "1",
     PRESENCE_OFFLINE_GRACE_MS: "300",
     SOCKET_SESSION_CHECK_MS: "200",
+    // Tests send hundreds of messages a minute; the send limit has its own tests (abuse-limits.test.ts).
+    MESSAGING_RATE_LIMIT_PER_MINUTE: "10000",
     ...overrides,
   });
   const server = await startAppServer({ env, next: false, dev: false });

@@ -44,6 +44,21 @@ const table: Record<string, Call | typeof takesNoId> = {
   "settings.public": takesNoId,
   "settings.get": takesNoId,
   "settings.update": takesNoId,
+  // The history (messaging:settings:read) and the audit log (messaging:admin): who may read them is tested in audit.test.ts.
+  "settings.history": takesNoId,
+  "audit.list": takesNoId,
+  "audit.actions": takesNoId,
+  // Operations need messaging:admin (export.mine: messaging:access, the caller's own data);
+  // who may call them is tested in operations.test.ts.
+  "admin.status": takesNoId,
+  "admin.retentionPreview": takesNoId,
+  "export.mine": takesNoId,
+  "export.user": takesNoId,
+  // Roles need roles:manage (Super Admin); who may call them, per role, is tested in roles.test.ts.
+  "roles.list": takesNoId,
+  "roles.setPermissions": takesNoId,
+  "roles.users": takesNoId,
+  "roles.setUserRoles": takesNoId,
 };
 
 let t: TestServer;

@@ -26,7 +26,13 @@ function instanceEnv(databaseUrl: string, dataDir: string): Record<string, strin
     SEED_DEMO_USERS: "false",
     PRESENCE_OFFLINE_GRACE_MS: "300",
     LOG_LEVEL: "warn",
+    // The first test sends 60 messages as fast as it can; the shared send limit has a case of its own below.
+    MESSAGING_RATE_LIMIT_PER_MINUTE: "10000",
   };
+}
+
+async function cookieFor(userId: string): Promise<string> {
+  return `next-auth.session-token=${await encode({ token: { sub: userId }, secret: TEST_AUTH_SECRET, maxAge: 3600 })}`;
 }
 
 /** A new user of `db` with a client of the instance(s) `baseUrl` names, signed in by cookie. */
@@ -170,6 +176,55 @@ describe.runIf(hasServices)("a settings change on two instances", () => {
       expect(Date.now() - cachedAt).toBeLessThan(5_000);
       expect(benEvents.ofType("settings.updated").map((e) => e.settings.maxMessageLength)).toEqual([200, 5000]);
       benEvents.stop();
+    } finally {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await Promise.all([a.stop(), b.stop()]);
+      await db.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe.runIf(hasServices)("the send limit on two instances", () => {
+  it("is one count in Redis: sends through A and B add up, and both refuse past it with when to retry", async () => {
+    const database = await createTestDatabase();
+    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-limits-"));
+    const env = instanceEnv(database.connectionString, dataDir);
+    const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
+    const db = createDatabase(database.connectionString, { poolSize: 2 });
+    const clients: NodeTrpcClient[] = [];
+    try {
+      const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
+        const person = await signedInUser(db, name, baseUrl, roles);
+        clients.push(person.client);
+        return person;
+      };
+      const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
+      const onA = await signedIn("Sender", a.url);
+      // The same person through the other instance.
+      const onB = createNodeTrpcClient({ baseUrl: b.url, cookie: await cookieFor(onA.user.id), origin: TEST_APP_ORIGIN });
+      clients.push(onB);
+      const reader = await signedIn("Reader", b.url);
+      const conversation = await onA.api.conversations.createDirect.mutate({ recipientId: reader.user.id });
+
+      // Made on A; B reads it on its first send (how a change reaches a warm cache: "a settings change" above).
+      await admin.api.settings.update.mutate({ rateLimitPerMinute: 3 });
+      const send = (api: typeof onA.api, id: string) =>
+        api.messages.send.mutate({ conversationId: conversation.id, content: id, clientMessageId: id });
+      await send(onA.api, "1");
+      await send(onB.api, "2");
+      await send(onA.api, "3");
+      for (const [api, id] of [[onB.api, "4"], [onA.api, "5"]] as const) {
+        const refused = await send(api, id).then(
+          () => null,
+          (error: { message: string; data?: { code?: string; retryAfterMs?: number | null } }) => error,
+        );
+        expect(refused?.data?.code).toBe("TOO_MANY_REQUESTS");
+        expect(refused?.data?.retryAfterMs).toBeGreaterThan(0);
+        expect(refused?.message).toMatch(/^You are sending messages too fast\. Try again in \d+ s\.$/);
+      }
+      expect(await db.prisma.message.count({ where: { conversationId: conversation.id, type: "TEXT" } })).toBe(3);
     } finally {
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
       await Promise.all([a.stop(), b.stop()]);

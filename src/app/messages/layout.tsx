@@ -20,7 +20,7 @@ export default async function MessagesLayout({ children }: { children: ReactNode
 
   return (
     <MessagingShell
-      viewer={{ id: user.id, name: user.name, email: user.email, image: user.image }}
+      viewer={{ id: user.id, name: user.name, email: user.email, image: user.image, permissions: user.permissions }}
       initialSettings={settings}
     >
       {children}

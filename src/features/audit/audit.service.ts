@@ -1,5 +1,6 @@
 import type { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
+import type { AuditEntryView, AuditListOutput } from "./contracts";
 
 export interface AuditEntry {
   actorId?: string | null;
@@ -27,4 +28,65 @@ export async function recordAudit(prisma: Pick<Db, "auditLog">, entry: AuditEntr
       userAgent: entry.userAgent?.slice(0, 512) ?? null,
     },
   });
+}
+
+export interface AuditListFilters {
+  action?: string;
+  /** Part of the actor's name or email, any case. */
+  actor?: string;
+  from?: Date;
+  to?: Date;
+  cursor?: string | null;
+  limit: number;
+}
+
+/**
+ * audit.list: entries newest first, filtered, a page at a time. The cursor is the
+ * last id of the previous page; ties in time are broken by id, so paging neither
+ * skips nor repeats entries written in one transaction.
+ */
+export async function listAudit(prisma: Pick<Db, "auditLog">, filters: AuditListFilters): Promise<AuditListOutput> {
+  const where: Prisma.AuditLogWhereInput = {
+    ...(filters.action ? { action: filters.action } : {}),
+    ...(filters.actor
+      ? {
+          actor: {
+            OR: [
+              { name: { contains: filters.actor, mode: "insensitive" } },
+              { email: { contains: filters.actor, mode: "insensitive" } },
+            ],
+          },
+        }
+      : {}),
+    ...(filters.from || filters.to ? { createdAt: { gte: filters.from, lt: filters.to } } : {}),
+  };
+  const rows = await prisma.auditLog.findMany({
+    where,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    ...(filters.cursor ? { cursor: { id: BigInt(filters.cursor) }, skip: 1 } : {}),
+    take: filters.limit + 1,
+    include: { actor: { select: { id: true, name: true, email: true } } },
+  });
+  const page = rows.slice(0, filters.limit);
+  return {
+    items: page.map((row) => ({
+      id: row.id.toString(),
+      at: row.createdAt,
+      action: row.action,
+      actor: row.actor,
+      targetType: row.targetType,
+      targetId: row.targetId,
+      conversationId: row.conversationId,
+      metadata: (row.metadata ?? null) as AuditEntryView["metadata"],
+      ip: row.ip,
+      userAgent: row.userAgent,
+    })),
+    nextCursor: rows.length > filters.limit ? page[page.length - 1]!.id.toString() : null,
+  };
+}
+
+/** audit.actions: the actions the log holds, for the filter. */
+export async function listAuditActions(prisma: Pick<Db, "auditLog">): Promise<string[]> {
+  const rows = await prisma.auditLog.findMany({ distinct: ["action"], select: { action: true } });
+  return rows.map((row) => row.action).sort();
 }

@@ -86,12 +86,18 @@ export async function verifyCredentials(
     ? await verifyPassword(input.password, user.passwordHash)
     : await verifyAgainstDummy(input.password);
   if (!user || !valid || user.disabledAt) {
+    // Both paths write the same one row, so an unknown email and a wrong password
+    // still take the same time. Never the password tried.
     await recordAudit(prisma, {
       actorId: null,
       action: "auth.sign_in_failed",
       targetType: "user",
       targetId: user?.id,
-      metadata: { email: input.email },
+      metadata: {
+        email: input.email,
+        accountExists: user !== null,
+        reason: !user ? "unknown_email" : !valid ? "wrong_password" : "disabled",
+      },
       ...origin,
     });
     throw new DomainError("UNAUTHORIZED", INVALID_CREDENTIALS_MESSAGE);

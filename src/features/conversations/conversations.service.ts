@@ -1,3 +1,4 @@
+import { recordAudit } from "~/features/audit/audit.service";
 import type { SessionUser } from "~/features/auth/contracts";
 import { receiptEvents } from "~/features/messages/receipts";
 import { writeSystemMessage } from "~/features/messages/system-messages";
@@ -45,6 +46,11 @@ function createdEvent(
   };
 }
 
+/** An audit entry by the caller, from where the call came; written in the change's transaction. */
+function auditEntry(deps: ServiceDeps, user: SessionUser, conversationId: string) {
+  return { actorId: user.id, conversationId, ip: deps.origin?.ip ?? null, userAgent: deps.origin?.userAgent ?? null };
+}
+
 function listNames(names: string[]): string {
   if (names.length <= 1) return names.join("");
   return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
@@ -74,6 +80,13 @@ export async function createDirect(deps: ServiceDeps, user: SessionUser, recipie
           memberships: { create: [user.id, recipientId].map((userId) => ({ userId, joinedEventId: 0n })) },
         },
         select: { id: true, type: true, name: true, createdById: true, createdAt: true },
+      });
+      await recordAudit(tx, {
+        ...auditEntry(deps, user, conversation.id),
+        action: "conversation.created",
+        targetType: "conversation",
+        targetId: conversation.id,
+        metadata: { type: "DIRECT", participantIds: [user.id, recipientId] },
       });
       await append([createdEvent(conversation, people)]);
       return conversation.id;
@@ -112,6 +125,13 @@ export async function createGroup(deps: ServiceDeps, user: SessionUser, input: C
       kind: "group_created",
       actorId: user.id,
       name: input.name,
+    });
+    await recordAudit(tx, {
+      ...auditEntry(deps, user, conversation.id),
+      action: "conversation.created",
+      targetType: "conversation",
+      targetId: conversation.id,
+      metadata: { type: "GROUP", name: input.name, participantIds: [user.id, ...others] },
     });
     await append([createdEvent(conversation, people), systemMessage]);
     return conversation.id;
@@ -183,6 +203,13 @@ export async function addParticipants(
       `${user.name} added ${listNames(added.map((p) => p.name))}`,
       { kind: "members_added", actorId: user.id, userIds: added.map((p) => p.id) },
     );
+    await recordAudit(tx, {
+      ...auditEntry(deps, user, input.conversationId),
+      action: "conversation.participants_added",
+      targetType: "conversation",
+      targetId: input.conversationId,
+      metadata: { userIds: added.map((p) => p.id) },
+    });
     const [joined] = await append([
       {
         type: "conversation.members_added",
@@ -238,6 +265,14 @@ export async function removeParticipant(
       kind: leaving ? "member_left" : "member_removed",
       actorId: user.id,
       userId: input.userId,
+    });
+    await recordAudit(tx, {
+      ...auditEntry(deps, user, input.conversationId),
+      action: "conversation.participant_removed",
+      targetType: "user",
+      targetId: input.userId,
+      // Who could do it: the member leaving, the group's creator, or a moderator acting as one.
+      metadata: { by: leaving ? "self" : conversation.created_by_id === user.id ? "creator" : "moderator" },
     });
     const [, removed] = await append([
       systemMessage,

@@ -107,6 +107,11 @@ export class EventHub {
     for (const subscriber of this.entries.keys()) subscriber.deliverEphemeral(event);
   }
 
+  /** This process's subscriptions and the distinct users they belong to (status report). */
+  stats(): { subscribers: number; userIds: string[] } {
+    return { subscribers: this.entries.size, userIds: [...this.byUser.keys()] };
+  }
+
   close(): void {
     for (const stop of this.stopListening) stop();
   }

@@ -3,6 +3,7 @@ import type WebSocket from "ws";
 import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
 import { instanceId } from "~/server/instance";
+import { recordDelivery } from "~/server/metrics";
 import { lastEventId as currentEventId, oldestEventId, readEventsForUser } from "~/server/realtime/event-store";
 import { RESYNC_REQUIRED, type ClientEvent } from "./contracts";
 import type { EventHub, HubSubscriber } from "./event-hub";
@@ -55,9 +56,12 @@ async function waitForSocketToDrain(
 
 export async function* streamEvents(options: EventStreamOptions): AsyncGenerator<StreamItem> {
   const { prisma, hub, userId, signal, socket } = options;
-  const noteDelivery = (event: { type: string; payload: Record<string, unknown> }) => {
-    if (event.type !== "message.created" || !options.onMessageDelivered) return;
-    const message = event.payload.message as { conversationId: string; seq: number; senderId: string | null };
+  // Called once the generator resumes after a yield: tRPC has written the event to the socket.
+  const noteDelivery = (event: { type: string; payload: Record<string, unknown> }, source: "live" | "replay") => {
+    if (event.type !== "message.created") return;
+    const message = event.payload.message as { conversationId: string; seq: number; senderId: string | null; createdAt: unknown };
+    recordDelivery(source, message.createdAt);
+    if (!options.onMessageDelivered) return;
     if (message.senderId && message.senderId !== userId) options.onMessageDelivered(message.conversationId, message.seq);
   };
   const queue = new SubscriberQueue(options.queueCapacity);
@@ -86,7 +90,7 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
           // Live events piled up past the limit while we replayed: start over later from the cursor.
           if (queue.overflowed) break;
           yield tracked(event.id, event.payload as ClientEvent);
-          noteDelivery(event);
+          noteDelivery(event, "replay");
           replayed += 1;
         }
         if (page.length < REPLAY_PAGE) break;
@@ -113,7 +117,7 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
       if (!item) break;
       if (item.kind === "durable") {
         yield tracked(item.event.id, item.event.payload as ClientEvent);
-        noteDelivery(item.event);
+        noteDelivery(item.event, "live");
       } else yield item.event;
     }
     if (queue.overflowed && !signal?.aborted) {

@@ -80,7 +80,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
           // Anything could have happened while we were away; older pages the reader loaded are kept.
           void utils.conversations.invalidate();
           void utils.settings.public.invalidate();
-          void refreshTimelines(utils, queryClient);
+          void refreshTimelines(queryClient);
           break;
         case "message.created": {
           const message = fromWire(event.message);

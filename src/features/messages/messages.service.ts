@@ -1,9 +1,13 @@
+import { recordAudit } from "~/features/audit/audit.service";
 import type { SessionUser } from "~/features/auth/contracts";
 import { requireMembership } from "~/features/conversations/membership";
 import { PERMISSIONS } from "~/features/permissions/catalog";
+import { instanceActivity } from "~/features/ops/activity";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import { Prisma } from "~/generated/prisma/client";
 import { DomainError } from "~/server/errors";
+import { metrics } from "~/server/metrics";
+import { refundMessageWrite, retryIn, takeMessageWrite, type MessageWrite } from "~/server/rate-limits";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
 import type { Message, SendMessageInput } from "./contracts";
@@ -26,6 +30,22 @@ async function findByClientMessageId(deps: ServiceDeps, senderId: string, client
   return row ? toMessage(row) : null;
 }
 
+const TOO_FAST: Record<MessageWrite, string> = {
+  send: "You are sending messages too fast.",
+  edit: "You are editing messages too fast.",
+  react: "You are reacting too fast.",
+};
+
+function tooFast(kind: MessageWrite, retryAfterMs: number): DomainError {
+  return new DomainError("TOO_MANY_REQUESTS", `${TOO_FAST[kind]} Try again in ${retryIn(retryAfterMs)}.`, { retryAfterMs });
+}
+
+/** Counts an edit or a reaction against the settings' per-minute limit (its own count; sends have theirs). */
+async function takeWrite(kind: MessageWrite, userId: string, perMinute: number): Promise<void> {
+  const retryAfterMs = await takeMessageWrite(kind, userId, perMinute);
+  if (retryAfterMs > 0) throw tooFast(kind, retryAfterMs);
+}
+
 function sameSend(original: Message, input: SendMessageInput): Message {
   if (original.conversationId !== input.conversationId) {
     throw new DomainError("CONFLICT", "That client message id was already used for another conversation.");
@@ -38,10 +58,18 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
   if (input.content.length > limits.maxMessageLength) {
     throw new DomainError("BAD_REQUEST", `Messages are at most ${limits.maxMessageLength} characters.`);
   }
+  // The send limit: one store call. Refused, a retry of a message already stored
+  // still gets it (the one look-up, only on this path); it is never charged.
+  const retryAfterMs = await takeMessageWrite("send", user.id, limits.rateLimitPerMinute);
+  if (retryAfterMs > 0) {
+    const stored = await findByClientMessageId(deps, user.id, input.clientMessageId);
+    if (stored) return sameSend(stored, input);
+    throw tooFast("send", retryAfterMs);
+  }
   // No look-ups before the transaction: a retry is caught by the unique key, and
   // membership is checked once, under the conversation's lock.
   try {
-    return await withEvents(deps, async (tx, append) => {
+    const sent = await withEvents(deps, async (tx, append) => {
       // Taking the seq locks the conversation row: sends to one conversation queue here.
       const [conversation] = await tx.$queryRaw<{ last_seq: number }[]>`
         UPDATE conversations
@@ -72,9 +100,14 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
       await append([messageEvent("message.created", message)]);
       return message;
     });
+    metrics().messagesSent.inc();
+    instanceActivity().noteMessage(sent.conversationId);
+    return sent;
   } catch (error) {
     // A concurrent retry with the same key won: answer with its message.
     if (!isUniqueViolation(error)) throw error;
+    // A retry stores nothing: it does not count against the send limit.
+    await refundMessageWrite("send", user.id).catch(() => undefined);
     const original = await findByClientMessageId(deps, user.id, input.clientMessageId);
     if (!original) throw error;
     return sameSend(original, input);
@@ -130,6 +163,7 @@ export async function editMessage(
   input: { messageId: string; content: string },
 ): Promise<Message> {
   const limits = await requireMessagingEnabled(deps.prisma);
+  await takeWrite("edit", user.id, limits.rateLimitPerMinute);
   const row = await loadMessageForMember(deps, user, input.messageId);
   if (row.senderId !== user.id || row.type !== "TEXT") throw new DomainError("FORBIDDEN", "You can only edit your own messages.");
   if (row.deletedAt) throw new DomainError("BAD_REQUEST", "A deleted message cannot be edited.");
@@ -175,6 +209,19 @@ export async function deleteMessage(deps: ServiceDeps, user: SessionUser, input:
     await tx.$executeRaw`
       UPDATE events SET payload = jsonb_set(jsonb_set(payload, '{message,content}', 'null'), '{message,metadata}', 'null')
        WHERE message_id = ${row.id}::uuid AND payload ? 'message'`;
+    // A moderator deleting someone else's message is audited; people deleting their own are not.
+    if (row.senderId !== user.id) {
+      await recordAudit(tx, {
+        actorId: user.id,
+        action: "message.deleted_by_admin",
+        targetType: "message",
+        targetId: row.id,
+        conversationId: row.conversationId,
+        metadata: { senderId: row.senderId, seq: row.seq },
+        ip: deps.origin?.ip ?? null,
+        userAgent: deps.origin?.userAgent ?? null,
+      });
+    }
     await append([
       {
         type: "message.deleted",
@@ -193,7 +240,8 @@ export async function toggleReaction(
   user: SessionUser,
   input: { messageId: string; emoji: string },
 ): Promise<Message> {
-  await requireMessagingEnabled(deps.prisma);
+  const limits = await requireMessagingEnabled(deps.prisma);
+  await takeWrite("react", user.id, limits.rateLimitPerMinute);
   const row = await loadMessageForMember(deps, user, input.messageId);
   if (row.deletedAt) throw new DomainError("BAD_REQUEST", "A deleted message cannot get reactions.");
   return withEvents(deps, async (tx, append) => {

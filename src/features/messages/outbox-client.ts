@@ -22,10 +22,15 @@ function outboxOf(userId: string) {
   return outbox;
 }
 
-/** Offline, timed out or the server failed: try again. The server said no (4xx): show it and stop. */
+/**
+ * Offline, timed out or the server failed: try again. Rate limited: wait as long as the
+ * server says, then go on in order. Any other no (4xx): show it and stop.
+ */
 export function classifySendError(error: unknown): SendFailure {
   if (error instanceof TRPCClientError) {
-    const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+    const data = error.data as { httpStatus?: number; code?: string; retryAfterMs?: number | null } | undefined;
+    if (data?.code === "TOO_MANY_REQUESTS") return { kind: "wait", ms: Math.max(1_000, data.retryAfterMs ?? 5_000), message: error.message };
+    const status = data?.httpStatus;
     if (status !== undefined && status >= 400 && status < 500 && status !== 408) return { kind: "refused", message: error.message };
   }
   return { kind: "retry" };
@@ -83,6 +88,9 @@ export function useOutboxRunner(userId: string, live: boolean) {
       },
       onRefused(_entry, message) {
         toast.error(`Not sent: ${message}`);
+      },
+      onWait(_entry, message) {
+        toast.warning(`${message} Your message will go out by itself.`, { id: "outbox-rate-limited" });
       },
     });
     const onStorage = (event: StorageEvent) => {

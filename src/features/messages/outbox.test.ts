@@ -129,4 +129,32 @@ describe("the outbox", () => {
     await vi.waitFor(() => expect(delivered).toEqual(["hello"]));
     expect(calls).toBe(2);
   });
+
+  it("waits as long as a rate limit says, keeping the message and its order", async () => {
+    let limited = true;
+    const waits: number[] = [];
+    const storage = new MemoryStorage();
+    const store = new OutboxStore(storage, "outbox");
+    const delivered: string[] = [];
+    const runner = new OutboxRunner({
+      store,
+      send: async (entry) => {
+        if (limited) {
+          limited = false;
+          throw new Error("slow down");
+        }
+        return sent(entry, 1);
+      },
+      classify: () => ({ kind: "wait", ms: 20, message: "Try again in 1 s." }),
+      onSent: (entry) => delivered.push(entry.content),
+      onRefused: () => undefined,
+      onWait: (_entry, _message, ms) => waits.push(ms),
+    });
+    store.add({ clientMessageId: "a", conversationId, content: "one" });
+    store.add({ clientMessageId: "b", conversationId, content: "two" });
+    runner.kick();
+    await vi.waitFor(() => expect(delivered).toEqual(["one", "two"]));
+    expect(waits).toEqual([20]);
+    expect(store.getSnapshot()).toEqual([]);
+  });
 });

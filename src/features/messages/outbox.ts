@@ -105,7 +105,11 @@ export class OutboxStore {
 }
 
 /** What a send attempt's failure means for the entry. */
-export type SendFailure = { kind: "retry" } | { kind: "refused"; message: string };
+export type SendFailure =
+  | { kind: "retry" }
+  /** Rate limited: keep the message (and the ones after it) waiting, then try again. */
+  | { kind: "wait"; ms: number; message: string }
+  | { kind: "refused"; message: string };
 
 export interface OutboxRunnerOptions {
   store: OutboxStore;
@@ -114,6 +118,8 @@ export interface OutboxRunnerOptions {
   classify(error: unknown): SendFailure;
   onSent(entry: OutboxEntry, message: Message): void;
   onRefused(entry: OutboxEntry, message: string): void;
+  /** Told once per rate-limit pause. */
+  onWait?(entry: OutboxEntry, message: string, ms: number): void;
   /** Delays between automatic retries; the last one repeats. */
   backoffMs?: number[];
   /** A send with no answer by then is abandoned and retried (a half-open connection never answers). */
@@ -162,6 +168,11 @@ export class OutboxRunner {
             this.options.store.fail(entry.clientMessageId, failure.message);
             this.options.onRefused(entry, failure.message);
             continue;
+          }
+          if (failure.kind === "wait") {
+            this.options.onWait?.(entry, failure.message, failure.ms);
+            this.timer = setTimeout(this.kick, failure.ms);
+            return;
           }
           // Offline or the server is unreachable: keep order, try again later.
           const delays = this.options.backoffMs ?? DEFAULT_BACKOFF_MS;

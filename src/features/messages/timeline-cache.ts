@@ -4,7 +4,7 @@ import { getQueryKey } from "@trpc/react-query";
 import type { QueryClient } from "@tanstack/react-query";
 import { api } from "~/trpc/react";
 import type { Message } from "./contracts";
-import { mergeLatest, patchMessage, upsertMessage, type Timeline } from "./timeline";
+import { patchMessage, upsertMessage, type Timeline } from "./timeline";
 
 // One cache entry per conversation holds everything loaded of it (the newest page
 // plus any older pages the reader scrolled to). Events, sends, edits and paging all
@@ -35,29 +35,11 @@ export function patchInTimeline(utils: Utils, conversationId: string, messageId:
 }
 
 /**
- * When the event stream goes live (first connect or reconnect): a conversation
- * whose page was fetched before that moment may have missed messages in between.
- * Pages still loading are fetched afresh; loaded ones get the newest page merged
- * in, which keeps the older pages the reader scrolled to.
+ * When the event stream goes live (first connect or reconnect), a page fetched
+ * before that moment may have missed messages: every held conversation is fetched
+ * again. The conversation view's query merges the result into what it holds
+ * (`structuralSharing: mergeLatest`), so older pages and newer events survive.
  */
-export async function refreshTimelines(utils: Utils, queryClient: QueryClient) {
-  const queries = queryClient.getQueryCache().findAll({ queryKey: getQueryKey(api.messages.list) });
-  await Promise.all(
-    queries.map(async (query) => {
-      const timeline = query.state.data as Timeline | undefined;
-      const conversationId = timeline?.items[0]?.conversationId;
-      if (!conversationId || query.state.fetchStatus === "fetching") {
-        // Cancels a fetch that started before the stream was live and fetches again.
-        await queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
-        return;
-      }
-      try {
-        const latest = await utils.client.messages.list.query(timelineInput(conversationId));
-        utils.messages.list.setData(timelineInput(conversationId), (current) => mergeLatest(current, latest));
-      } catch {
-        // Gone or no longer a member: the view's own query shows why.
-        await queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
-      }
-    }),
-  );
+export async function refreshTimelines(queryClient: QueryClient) {
+  await queryClient.invalidateQueries({ queryKey: getQueryKey(api.messages.list) });
 }

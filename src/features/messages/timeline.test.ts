@@ -65,6 +65,11 @@ describe("paging", () => {
     expect(seqsOf(mergeLatest(page([1, 2, 3, 4]), page([2, 3])))).toEqual([1, 2, 3, 4]);
   });
 
+  it("keeps what arrived by event while a refetch was on its way, even into an empty page", () => {
+    expect(seqsOf(mergeLatest(page([1]), page([])))).toEqual([1]);
+    expect(seqsOf(mergeLatest(page([1, 3]), page([1, 2])))).toEqual([1, 2, 3]);
+  });
+
   it("replaces everything when there is a gap between held and newest", () => {
     const merged = mergeLatest(page([1, 2], false), page([10, 11], true));
     expect(seqsOf(merged)).toEqual([10, 11]);

@@ -34,18 +34,22 @@ export function prependOlder(timeline: Timeline, older: Timeline): Timeline {
 }
 
 /**
- * After a reconnect the newest page is fetched again. When it overlaps what is
- * held, the older loaded pages are kept (the reader's scroll position survives),
- * and so is anything newer that arrived by event while the page was on its way;
- * when there is a gap between them, the fresh page replaces everything.
+ * Merges a freshly fetched newest page into what is held. The page is a snapshot:
+ * anything held that is newer than its last message arrived by event while it was
+ * on its way and is kept. Older loaded pages are kept when they join up with the
+ * page (the reader's scroll position survives a reconnect); when there is a gap
+ * between them, the older ones are dropped. The server's copy wins for messages in
+ * both (edits and deletions made while away).
  */
 export function mergeLatest(held: Timeline | undefined, latest: Timeline): Timeline {
+  if (!held) return latest;
   const first = latest.items[0];
-  const last = latest.items[latest.items.length - 1];
-  const newestHeld = held?.items[held.items.length - 1];
-  if (!held || !first || !last || !newestHeld || first.seq > newestHeld.seq + 1) return latest;
-  const older = held.items.filter((item) => item.seq < first.seq);
-  const newer = held.items.filter((item) => item.seq > last.seq);
+  const lastSeq = latest.items[latest.items.length - 1]?.seq ?? 0;
+  const newer = held.items.filter((item) => item.seq > lastSeq);
+  if (!first) return { ...latest, items: newer };
+  const newestHeld = held.items[held.items.length - 1];
+  const joinsUp = newestHeld !== undefined && newestHeld.seq >= first.seq - 1;
+  const older = joinsUp ? held.items.filter((item) => item.seq < first.seq) : [];
   return {
     items: [...older, ...latest.items, ...newer],
     hasMoreBefore: older.length > 0 ? held.hasMoreBefore : latest.hasMoreBefore,

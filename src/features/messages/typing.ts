@@ -1,6 +1,7 @@
 import type { SessionUser } from "~/features/auth/contracts";
 import { requireMembership } from "~/features/conversations/membership";
 import type { EventHub } from "~/features/events/event-hub";
+import { instanceActivity } from "~/features/ops/activity";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import type { Db } from "~/server/db/client";
 
@@ -29,6 +30,7 @@ export class TypingNotifier {
       this.lastSent.delete(key);
     }
     if (this.lastSent.size > 10_000) this.forgetOlderThan(now - THROTTLE_MS);
+    instanceActivity().noteTyping(user.id, input.conversationId, input.isTyping ? now + limits.typingIndicatorTimeout : null);
     await this.hub.publishEphemeral({
       conversationId: input.conversationId,
       exceptUserId: user.id,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditCursorSchema } from "~/features/audit/contracts";
 
 // The messaging settings (one row, id 1), shared by the settings procedures, the
 // admin form (zodResolver) and the client's limits. The ranges are the design's;
@@ -101,3 +102,28 @@ export function toPublicSettings(settings: PublicMessagingSettings): PublicMessa
     allowedFileTypes: [...settings.allowedFileTypes],
   };
 }
+
+/** settings.history: the changes to the settings, newest first, a page at a time. */
+export const settingsHistoryInput = z.object({
+  cursor: auditCursorSchema.nullish(),
+  limit: z.number().int().min(1).max(50).default(20),
+});
+export type SettingsHistoryInput = z.input<typeof settingsHistoryInput>;
+
+const settingValueSchema = z.union([z.boolean(), z.number(), z.string(), z.array(z.string())]);
+
+export const settingsChangeSchema = z.object({
+  id: z.string(),
+  at: z.date(),
+  /** Null when the account that made the change was deleted since. */
+  actor: z.object({ id: z.uuid(), name: z.string(), email: z.string() }).nullable(),
+  /** Each changed setting, in the order of the form. */
+  changes: z.array(z.object({ field: z.enum(SETTINGS_KEYS), from: settingValueSchema.nullable(), to: settingValueSchema.nullable() })),
+});
+export type SettingsChange = z.infer<typeof settingsChangeSchema>;
+
+export const settingsHistoryOutput = z.object({
+  items: z.array(settingsChangeSchema),
+  nextCursor: z.string().nullable(),
+});
+export type SettingsHistoryOutput = z.infer<typeof settingsHistoryOutput>;

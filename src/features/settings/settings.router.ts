@@ -1,7 +1,13 @@
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { getRealtime } from "~/server/realtime";
 import { authedProcedure, permissionProcedure, router } from "~/server/trpc/trpc";
-import { messagingSettingsOutput, publicMessagingSettingsSchema, updateMessagingSettingsInput } from "./contracts";
+import {
+  messagingSettingsOutput,
+  publicMessagingSettingsSchema,
+  settingsHistoryInput,
+  settingsHistoryOutput,
+  updateMessagingSettingsInput,
+} from "./contracts";
 import * as settings from "./settings.service";
 
 export const settingsRouter = router({
@@ -23,4 +29,10 @@ export const settingsRouter = router({
         input,
       ),
     ),
+
+  /** The recorded changes (who, when, each field before and after), newest first. */
+  history: permissionProcedure(PERMISSIONS.messagingSettingsRead)
+    .input(settingsHistoryInput)
+    .output(settingsHistoryOutput)
+    .query(({ ctx, input }) => settings.listSettingsHistory(ctx.prisma, input)),
 });

@@ -10,6 +10,8 @@ import {
   type MessagingSettings,
   type MessagingSettingsOutput,
   type PublicMessagingSettings,
+  type SettingsChange,
+  type SettingsHistoryOutput,
   type SettingsKey,
   type UpdateMessagingSettingsInput,
 } from "./contracts";
@@ -172,4 +174,43 @@ export async function updateMessagingSettings(
 
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** settings.history: the recorded changes (audit_log "settings.updated"), newest first. */
+export async function listSettingsHistory(
+  prisma: Pick<Db, "auditLog">,
+  input: { cursor?: string | null; limit: number },
+): Promise<SettingsHistoryOutput> {
+  const rows = await prisma.auditLog.findMany({
+    where: { action: "settings.updated" },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    ...(input.cursor ? { cursor: { id: BigInt(input.cursor) }, skip: 1 } : {}),
+    take: input.limit + 1,
+    select: { id: true, createdAt: true, metadata: true, actor: { select: { id: true, name: true, email: true } } },
+  });
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map((row) => ({ id: row.id.toString(), at: row.createdAt, actor: row.actor, changes: recordedChanges(row.metadata) })),
+    nextCursor: rows.length > input.limit ? page[page.length - 1]!.id.toString() : null,
+  };
+}
+
+/** The `changes` an update recorded, in the order of SETTINGS_KEYS; anything else in the row is ignored. */
+function recordedChanges(metadata: unknown): SettingsChange["changes"] {
+  const changes = isObject(metadata) && isObject(metadata.changes) ? metadata.changes : {};
+  return SETTINGS_KEYS.flatMap((field) => {
+    const change = changes[field];
+    if (!isObject(change)) return [];
+    return [{ field, from: settingValue(change.from), to: settingValue(change.to) }];
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function settingValue(value: unknown): SettingsChange["changes"][number]["from"] {
+  if (typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map(String);
+  return null;
 }

@@ -15,15 +15,21 @@ import { bootstrapDatabase, demoUsersWanted } from "~/server/db/seed";
 import type { Env } from "~/server/env";
 import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
+import { setSocketCounter } from "~/server/metrics";
 import { closeMessagingRuntime, configureMessagingRuntime, startedMessagingRuntime } from "~/features/events/runtime";
+import { scheduleRetention } from "~/features/ops/retention";
+import { startStatusReporter } from "~/features/ops/status";
 import { followSettingsChanges } from "~/features/settings/settings-sync";
 import { startRealtime } from "~/server/realtime";
+import { configureRateLimits, guardSocketFrames } from "~/server/rate-limits";
 import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
 import { appRouter } from "~/server/trpc/root";
 import { TRPC_HTTP_PATH, TRPC_WS_PATH } from "~/trpc/shared";
+import { handleOpsRequest } from "./ops-routes";
 import { isOriginAllowed } from "./origin";
 import { ensureRequestId } from "./request-id";
+import { oauthImageHosts, securityHeaders } from "./security-headers";
 
 // One HTTP server for everything: tRPC over HTTP, tRPC subscriptions over
 // WebSocket, the health check, and Next.js for pages and next-auth. One upgrade
@@ -167,6 +173,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
 
   configureRedis(env.REDIS_URL ?? null);
   const redis = getRedis();
+  configureRateLimits({ socketMessagesPerWindow: env.SOCKET_MESSAGES_PER_MINUTE });
   cleanups.push("redis", () => closeRedis());
 
   const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });
@@ -186,6 +193,15 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     deliver: (settings) => startedMessagingRuntime(realtime)?.hub.deliverToEveryone({ type: "settings.updated", settings }),
   });
   cleanups.push("settings sync", async () => stopFollowingSettings());
+  // Deletes messages past the settings' retention; one instance at a time (advisory lock).
+  if (env.RETENTION_INTERVAL_MS > 0) {
+    const retention = scheduleRetention({
+      prisma: database.prisma,
+      log: log.child({ module: "retention" }),
+      intervalMs: env.RETENTION_INTERVAL_MS,
+    });
+    cleanups.push("retention", () => retention.stop());
+  }
 
   const nextHandlers = options.next
     ? await prepareNext({ dev: options.dev, port: env.PORT, hostname: env.HOST })
@@ -194,12 +210,15 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
 
   let shuttingDown = false;
 
-  async function handleHttp(req: IncomingMessage, res: ServerResponse) {
+  async function handleHttp(req: IncomingMessage, res: ServerResponse, relayed: boolean) {
     const url = new URL(req.url ?? "/", "http://internal");
     if (url.pathname === "/api/health") {
       const report = await checkHealth({ pool: database.pool, embedded: Boolean(embedded), redis });
       return sendJson(res, report.status === "ok" && !shuttingDown ? 200 : 503, { ...report, shuttingDown });
     }
+    // /api/metrics, /api/messaging/status, /api/export
+    const ops = { prisma: database.prisma, status, metricsToken: env.METRICS_TOKEN };
+    if (await handleOpsRequest(req, res, url.pathname, relayed, ops)) return;
     if (url.pathname === TRPC_HTTP_PATH || url.pathname.startsWith(`${TRPC_HTTP_PATH}/`)) {
       if (req.method !== "GET" && !isOriginAllowed(req, env.allowedOrigins)) {
         return sendJson(res, 403, { error: "Cross-site requests are not allowed." });
@@ -224,7 +243,11 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     else delete req.headers["x-forwarded-for"];
   }
 
+  const applySecurityHeaders = securityHeaders({ appUrl: env.APP_URL, allowedOrigins: env.allowedOrigins, dev: options.dev, imageHosts: oauthImageHosts(env) });
   const httpServer = createServer((req, res) => {
+    applySecurityHeaders(req, res);
+    // Before resolveCaller rewrites it: whether a proxy relayed this request (metrics stay local).
+    const relayed = req.headers["x-forwarded-for"] !== undefined || req.headers.forwarded !== undefined;
     resolveCaller(req);
     const requestId = ensureRequestId(req);
     res.setHeader("x-request-id", requestId);
@@ -235,7 +258,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
         "request",
       );
     });
-    handleHttp(req, res).catch((error: unknown) => {
+    handleHttp(req, res, relayed).catch((error: unknown) => {
       log.error({ err: error, requestId, url: req.url }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
       else res.destroy();
@@ -243,6 +266,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES });
+  wss.on("connection", (client) => guardSocketFrames(client));
   const trpcWs = applyWSSHandler({
     wss,
     router: appRouter,
@@ -255,6 +279,18 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
       else log.warn({ reason: error.message }, "websocket closed for a protocol error");
     },
   });
+
+  // Each instance's numbers for /api/messaging/status (a heartbeat in Redis) and /api/metrics.
+  const status = startStatusReporter({
+    redis,
+    prefix: realtime.channelPrefix,
+    sockets: () => wss.clients.size,
+    hub: () => startedMessagingRuntime(realtime)?.hub,
+    log,
+  });
+  cleanups.push("status reporter", () => status.close());
+  setSocketCounter(() => wss.clients.size);
+  cleanups.push("metrics", async () => setSocketCounter(undefined));
 
   // Upgraded sockets leave the HTTP server's bookkeeping; Next's hot-reload ones
   // are tracked here so shutdown can close them (Next's close() does not).

@@ -1,8 +1,12 @@
+import { auditRouter } from "~/features/audit/audit.router";
 import { authRouter } from "~/features/auth/auth.router";
 import { conversationsRouter } from "~/features/conversations/conversations.router";
 import { eventsRouter } from "~/features/events/events.router";
 import { messagesRouter } from "~/features/messages/messages.router";
+import { adminRouter } from "~/features/ops/admin.router";
+import { exportRouter } from "~/features/ops/export.router";
 import { presenceRouter } from "~/features/presence/presence.router";
+import { rolesRouter } from "~/features/roles/roles.router";
 import { settingsRouter } from "~/features/settings/settings.router";
 import { usersRouter } from "~/features/users/users.router";
 import { router } from "./trpc";
@@ -15,6 +19,10 @@ export const appRouter = router({
   presence: presenceRouter,
   events: eventsRouter,
   settings: settingsRouter,
+  audit: auditRouter,
+  admin: adminRouter,
+  export: exportRouter,
+  roles: rolesRouter,
 });
 
 export type AppRouter = typeof appRouter;

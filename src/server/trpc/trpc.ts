@@ -4,6 +4,7 @@ import { ZodError, z } from "zod";
 import { loadSessionUser } from "~/features/auth/auth.service";
 import type { PermissionKey } from "~/features/permissions/catalog";
 import { DomainError } from "~/server/errors";
+import { retryIn, takeSocketCall } from "~/server/rate-limits";
 import type { Context } from "./context";
 
 // The only place procedures are built from. Routers import the base procedures
@@ -49,7 +50,24 @@ const logErrors = t.middleware(async ({ ctx, path, type, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(logErrors).use(domainErrors);
+/**
+ * Every call over a WebSocket (subscriptions included) counts against its
+ * connection's budget (SOCKET_MESSAGES_PER_MINUTE), before input parsing and the
+ * user's look-up, so a refused call costs no query. HTTP calls are not counted here.
+ */
+const socketBudget = t.middleware(async ({ ctx, next }) => {
+  if (ctx.transport === "ws") {
+    const retryAfterMs = await takeSocketCall(ctx.connectionId);
+    if (retryAfterMs > 0) {
+      throw new DomainError("TOO_MANY_REQUESTS", `Too many requests on this connection. Try again in ${retryIn(retryAfterMs)}.`, {
+        retryAfterMs,
+      });
+    }
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(logErrors).use(domainErrors).use(socketBudget);
 
 /**
  * A subscription's generator runs after the middlewares have returned, so its

@@ -1,6 +1,7 @@
 "use client";
 
-import { ChevronDownIcon, LogOutIcon } from "lucide-react";
+import { ChevronDownIcon, DownloadIcon, LogOutIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
+import Link from "next/link";
 
 import { ThemeMenuGroup } from "~/components/theme-toggle";
 import { Avatar, AvatarFallback, AvatarImage } from "~/components/ui/avatar";
@@ -13,12 +14,15 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "~/components/ui/dropdown-menu";
+import { PERMISSIONS } from "~/features/permissions/catalog";
 import { signOutToSignInPage } from "./sign-out-button";
 
 type UserMenuProps = {
   name: string;
   email: string;
   image: string | null;
+  /** The signed-in user's permissions: the admin pages are offered to those who may open them. */
+  permissions?: readonly string[];
 };
 
 function initialsOf(name: string, email: string): string {
@@ -27,8 +31,12 @@ function initialsOf(name: string, email: string): string {
   return letters.join("").toUpperCase() || "?";
 }
 
-export function UserMenu({ name, email, image }: UserMenuProps) {
+export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps) {
   const displayName = name.trim() || email;
+  const canSeeSettings = permissions.includes(PERMISSIONS.messagingSettingsRead);
+  const canSeeAudit = permissions.includes(PERMISSIONS.messagingAdmin);
+  const canSeeRoles = permissions.includes(PERMISSIONS.rolesManage);
+  const canExport = permissions.includes(PERMISSIONS.messagingAccess);
 
   return (
     <DropdownMenu>
@@ -49,6 +57,47 @@ export function UserMenu({ name, email, image }: UserMenuProps) {
           <span className="text-muted-foreground truncate text-xs font-normal">{email}</span>
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
+        {(canSeeSettings || canSeeAudit || canSeeRoles) && (
+          <>
+            {canSeeSettings && (
+              <DropdownMenuItem asChild>
+                <Link href="/dashboard/settings/messaging">
+                  <SettingsIcon aria-hidden="true" />
+                  Messaging settings
+                </Link>
+              </DropdownMenuItem>
+            )}
+            {canSeeAudit && (
+              <DropdownMenuItem asChild>
+                <Link href="/dashboard/audit">
+                  <ScrollTextIcon aria-hidden="true" />
+                  Audit log
+                </Link>
+              </DropdownMenuItem>
+            )}
+            {canSeeRoles && (
+              <DropdownMenuItem asChild>
+                <Link href="/dashboard/roles">
+                  <ShieldCheckIcon aria-hidden="true" />
+                  Roles
+                </Link>
+              </DropdownMenuItem>
+            )}
+            <DropdownMenuSeparator />
+          </>
+        )}
+        {canExport && (
+          <>
+            <DropdownMenuItem asChild>
+              {/* A plain link: GET /api/export answers with Content-Disposition: attachment. */}
+              <a href="/api/export" download>
+                <DownloadIcon aria-hidden="true" />
+                Download my data
+              </a>
+            </DropdownMenuItem>
+            <DropdownMenuSeparator />
+          </>
+        )}
         <ThemeMenuGroup />
         <DropdownMenuSeparator />
         <DropdownMenuItem onSelect={() => void signOutToSignInPage()}>

@@ -18,7 +18,7 @@ import { setOpenConversation } from "../incoming-alerts";
 import { seenBy, seenByLabel, STATUS_LABELS, statusOfOwnMessage } from "../message-status";
 import { useOutboxActions, useOutboxEntries } from "../outbox-client";
 import type { OutboxEntry } from "../outbox";
-import { buildRows, firstUnreadSeq, prependOlder, upsertMessage, type TimelineRow } from "../timeline";
+import { buildRows, firstUnreadSeq, mergeLatest, prependOlder, upsertMessage, type Timeline, type TimelineRow } from "../timeline";
 import { PAGE_SIZE, patchTimeline, timelineInput } from "../timeline-cache";
 import { MessageBubble, PendingBubble } from "./message-bubble";
 import { MessageInput } from "./message-input";
@@ -139,11 +139,13 @@ export function ConversationView({
 }) {
   const utils = api.useUtils();
   const conversation = api.conversations.get.useQuery({ conversationId });
-  // Events, sends and reconnects keep this entry current (timeline-cache.ts); a plain
-  // refetch would replace the older pages the reader loaded and what arrived meanwhile.
+  // Events, sends and reconnects keep this entry current (timeline-cache.ts). Whenever it
+  // is fetched again, the result is merged into what is held instead of replacing it:
+  // a plain replace would drop the older pages the reader loaded and any message that
+  // arrived by event while the fetch was on its way.
   const timeline = api.messages.list.useQuery(timelineInput(conversationId), {
+    structuralSharing: (held, fresh) => mergeLatest(held as Timeline | undefined, fresh as Timeline),
     staleTime: Infinity,
-    refetchOnMount: false,
     refetchOnReconnect: false,
     refetchOnWindowFocus: false,
   });

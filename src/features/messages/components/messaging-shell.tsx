@@ -20,6 +20,8 @@ interface Viewer {
   name: string;
   email: string;
   image: string | null;
+  /** For the account menu's links to the admin pages. */
+  permissions?: readonly string[];
 }
 
 const ViewerContext = createContext<(Viewer & { settings: PublicMessagingSettings }) | null>(null);
@@ -62,7 +64,7 @@ export function MessagingShell({
               </span>
             )}
             <AlertSettings />
-            <UserMenu name={viewer.name} email={viewer.email} image={viewer.image} />
+            <UserMenu name={viewer.name} email={viewer.email} image={viewer.image} permissions={viewer.permissions} />
           </div>
         </header>
         <div className="flex min-h-0 flex-1">
