@@ -1,6 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { ANA, BEN, DEMO_PASSWORD, SCREENSHOT_DIR, signIn } from "./fixtures";
+import { expect, test, type Page } from "@playwright/test";
+import { ANA, BEN, expectAccessible, SCREENSHOT_DIR, signedInPage, signIn } from "./fixtures";
 
 // The admin pages: an admin changes the maximum message length on the settings
 // page, and a user's open composer follows it without a reload.
@@ -10,24 +9,6 @@ test.describe.configure({ timeout: 90_000 });
 const ADMIN = { email: "admin@example.com", name: "Ada Admin" };
 const SETTINGS_PATH = "/dashboard/settings/messaging";
 const LENGTH_ERROR = "The maximum message length must be between 100 and 5,000 characters.";
-
-async function signedInPage(browser: Browser, user: { email: string }): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, user.email, DEMO_PASSWORD);
-  await expect(page).toHaveURL("/");
-  return page;
-}
-
-/** No serious or critical accessibility violation in what is on screen. */
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(
-    serious.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join("; ")})`),
-    `accessibility of ${what}`,
-  ).toEqual([]);
-}
 
 /** settings.update through the same HTTP API the page uses (for putting things back). */
 async function updateSettings(page: Page, input: Record<string, unknown>): Promise<void> {

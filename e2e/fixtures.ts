@@ -1,4 +1,5 @@
-import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 
 // What the specs do the way a person does it, plus the raw tRPC WebSocket
 // exchange for checking that the session cookie authenticates the socket.
@@ -102,4 +103,23 @@ export async function firstEventsReply(page: Page): Promise<TrpcSocketReply> {
       }),
     { message: subscribeMessage },
   );
+}
+
+/** No serious or critical accessibility violation (axe) in what is on screen. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  expect(
+    serious.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join("; ")})`),
+    `accessibility of ${what}`,
+  ).toEqual([]);
+}
+
+/** A new browser context signed in as `user` (a demo user), on the home page. */
+export async function signedInPage(browser: Browser, user: { email: string; name?: string }, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await signIn(page, user.email, DEMO_PASSWORD);
+  await expect(page).toHaveURL("/");
+  return page;
 }

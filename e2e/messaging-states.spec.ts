@@ -1,6 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
-import { ANA, BEN, DEMO_PASSWORD, fillSignUpForm, SCREENSHOT_DIR, signIn, uniqueAccount } from "./fixtures";
+import { expect, test, type Page } from "@playwright/test";
+import { ANA, BEN, DEMO_PASSWORD, expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, signIn, uniqueAccount } from "./fixtures";
 
 // What a person meets around sending: read status, groups of three, sending while
 // offline, drafts, accessibility, and the main screens in light, dark and on a phone.
@@ -10,14 +9,6 @@ test.describe.configure({ timeout: 90_000 });
 
 const CLEO = { email: "cleo@example.com", name: "Cleo Park" };
 const DEV = { email: "dev@example.com", name: "Dev Patel" };
-
-async function signedInPage(browser: Browser, user: { email: string }, options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  await signIn(page, user.email, DEMO_PASSWORD);
-  await expect(page).toHaveURL("/");
-  return page;
-}
 
 const composer = (page: Page) => page.getByRole("textbox", { name: "Message", exact: true });
 const messageList = (page: Page) => page.getByRole("list", { name: "Messages" });
@@ -33,16 +24,6 @@ async function openDirect(page: Page, name: string, search = name.split(" ")[0]!
 async function send(page: Page, text: string) {
   await composer(page).fill(text);
   await composer(page).press("Enter");
-}
-
-/** No serious or critical accessibility violation in what is on screen. */
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(
-    serious.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join("; ")})`),
-    `accessibility of ${what}`,
-  ).toEqual([]);
 }
 
 test("the sender sees their message read, and a group of three talks live", async ({ browser }) => {

@@ -1,15 +1,7 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { ANA, BEN, DEMO_PASSWORD, signIn } from "./fixtures";
+import { expect, test } from "@playwright/test";
+import { ANA, BEN, signedInPage } from "./fixtures";
 
 // Two people in two browsers: what one sends appears at the other's live.
-
-async function signedInPage(browser: Browser, user: { email: string; name: string }): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, user.email, DEMO_PASSWORD);
-  await expect(page).toHaveURL("/");
-  return page;
-}
 
 test("a message sent in one browser appears live in the other's", async ({ browser }) => {
   const ana = await signedInPage(browser, ANA);

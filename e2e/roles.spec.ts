@@ -1,6 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { BEN, DEMO_PASSWORD, SCREENSHOT_DIR, signIn } from "./fixtures";
+import { expect, test, type Page } from "@playwright/test";
+import { BEN, expectAccessible, SCREENSHOT_DIR, signedInPage } from "./fixtures";
 
 // The roles page: the Super Admin makes Ben an Admin, and Ben, already signed in,
 // gets the admin pages on his next page load (permissions are read per request,
@@ -9,23 +8,6 @@ import { BEN, DEMO_PASSWORD, SCREENSHOT_DIR, signIn } from "./fixtures";
 test.describe.configure({ timeout: 90_000 });
 
 const SUPER_ADMIN = { email: "admin@example.com", name: "Ada Admin" };
-
-async function signedInPage(browser: Browser, user: { email: string }): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, user.email, DEMO_PASSWORD);
-  await expect(page).toHaveURL("/");
-  return page;
-}
-
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(
-    serious.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(" ")).join("; ")})`),
-    `accessibility of ${what}`,
-  ).toEqual([]);
-}
 
 /** Puts a user's roles back through the same HTTP API the page uses. */
 async function setRolesByName(page: Page, email: string, roleNames: string[]): Promise<void> {
@@ -51,6 +33,26 @@ async function setRolesByName(page: Page, email: string, roleNames: string[]): P
   expect(status).toBe(200);
 }
 
+/** Puts a role's permissions back through the same HTTP API the page uses. */
+async function setRolePermissions(page: Page, roleName: string, permissionKeys: string[]): Promise<void> {
+  const status = await page.evaluate(
+    async ({ roleName, permissionKeys }) => {
+      const response = await fetch(`/api/trpc/roles.list?input=${encodeURIComponent(JSON.stringify({ json: undefined }))}`);
+      const { roles } = ((await response.json()) as { result: { data: { json: { roles: { id: string; name: string }[] } } } }).result.data.json;
+      const role = roles.find((item) => item.name === roleName);
+      if (!role) return 404;
+      const saved = await fetch("/api/trpc/roles.setPermissions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json: { roleId: role.id, permissionKeys } }),
+      });
+      return saved.status;
+    },
+    { roleName, permissionKeys },
+  );
+  expect(status).toBe(200);
+}
+
 test("the Super Admin makes Ben an Admin, and Ben gets the admin pages on his next page load", async ({ browser }) => {
   const superAdmin = await signedInPage(browser, SUPER_ADMIN);
   const ben = await signedInPage(browser, BEN);
@@ -71,11 +73,22 @@ test("the Super Admin makes Ben an Admin, and Ben gets the admin pages on his ne
   );
   // The matrix: Super Admin's roles:manage cannot be unchecked.
   const matrix = superAdmin.getByRole("table", { name: "Permissions of each role" });
-  await expect(matrix.getByRole("checkbox", { name: "Super Admin: roles:manage" })).toBeDisabled();
-  await expect(matrix.getByRole("checkbox", { name: "Admin: messaging:admin" })).toBeChecked();
-  await expect(matrix.getByRole("checkbox", { name: "User: messaging:admin" })).not.toBeChecked();
+  await expect(matrix.getByRole("checkbox", { name: "Super Admin: roles:manage", exact: true })).toBeDisabled();
+  await expect(matrix.getByRole("checkbox", { name: "Admin: messaging:admin", exact: true })).toBeChecked();
+  await expect(matrix.getByRole("checkbox", { name: "User: messaging:admin", exact: true })).not.toBeChecked();
 
   try {
+    // A role's column is saved on its own.
+    const userSettingsRead = matrix.getByRole("checkbox", { name: "User: messaging:settings:read", exact: true });
+    await userSettingsRead.check();
+    await matrix.getByRole("button", { name: "Save User" }).click();
+    await expect(superAdmin.getByText("Permissions of User saved")).toBeVisible();
+    await expect(matrix.getByRole("button", { name: "Save User" })).toBeDisabled();
+    await userSettingsRead.uncheck();
+    await matrix.getByRole("button", { name: "Save User" }).click();
+    await expect(matrix.getByRole("button", { name: "Save User" })).toBeDisabled();
+    await expect(userSettingsRead).not.toBeChecked();
+
     await superAdmin.getByLabel("Search users").fill("ben@example.com");
     await superAdmin.getByRole("button", { name: "Search", exact: true }).click();
     const users = superAdmin.getByRole("table", { name: "Users and their roles" });
@@ -107,6 +120,7 @@ test("the Super Admin makes Ben an Admin, and Ben gets the admin pages on his ne
   } finally {
     // Other specs share this server: Ben is a plain User again.
     await setRolesByName(superAdmin, BEN.email, ["User"]);
+    await setRolePermissions(superAdmin, "User", ["messaging:access"]);
   }
   await ben.goto("/dashboard/settings/messaging");
   await expect(ben.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();

@@ -4,6 +4,7 @@ import { DEFAULT_ROLE_PERMISSIONS, PERMISSIONS, ROLES, type RoleName } from "~/f
 import { LAST_SUPER_ADMIN_MESSAGE, SUPER_ADMIN_KEEPS_ROLES_MANAGE_MESSAGE } from "~/features/roles/contracts";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
+import { codeOf } from "../helpers/error-code";
 
 // roles.* (roles:manage): roles' permissions and users' roles, the guard rails that
 // keep someone able to manage roles, the audit entries, and the effect of a change
@@ -39,16 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { code?: string } | undefined)?.code;
-    throw error;
-  }
-  return "allowed";
-}
 
 async function messageOf(promise: Promise<unknown>): Promise<string> {
   try {
