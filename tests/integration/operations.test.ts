@@ -344,13 +344,16 @@ describe("data export", () => {
     const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
     await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "for the record", clientMessageId: "exp2-1" });
 
-    await expect(ben.api.export.user.query({ userId: ana.user.id })).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
-    const byAdmin = await admin.api.export.user.query({ userId: ana.user.id });
+    await ben.api.messages.send.mutate({ conversationId: conversation.id, content: "private reply", clientMessageId: "exp2-2" });
+
+    await expect(ben.api.export.user.mutate({ userId: ana.user.id })).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+    const byAdmin = await admin.api.export.user.mutate({ userId: ana.user.id });
     expect(byAdmin.user.id).toBe(ana.user.id);
+    // Ana's own words only: an admin export is no way to read Ben's side of a private conversation.
     expect(byAdmin.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record"]);
     const audit = await t.server.database.prisma.auditLog.findFirst({ where: { action: "user.exported", targetId: ana.user.id } });
     expect(audit).toMatchObject({ actorId: admin.user.id, targetType: "user" });
-    await expect(admin.api.export.user.query({ userId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({
+    await expect(admin.api.export.user.mutate({ userId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({
       data: { code: "NOT_FOUND" },
     });
 
@@ -360,7 +363,7 @@ describe("data export", () => {
     const file = download.json() as { format: string; user: { id: string }; conversations: { messages: { content: string }[] }[] };
     expect(file.format).toBe("chatline-export/1");
     expect(file.user.id).toBe(ben.user.id);
-    expect(file.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record"]);
+    expect(file.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record", "private reply"]);
     expect((await get("/api/export")).response.status).toBe(401);
   });
 });

@@ -8,11 +8,14 @@ export const exportRouter = router({
     .output(userExportSchema)
     .query(({ ctx }) => exportUserData(ctx.prisma, ctx.user.id)),
 
-  /** Anyone's data, for an admin; recorded in the audit log. */
+  /**
+   * Anyone's data for an admin: their account, conversations and their own messages,
+   * not what others wrote to them. A mutation: each call writes to the audit log.
+   */
   user: permissionProcedure(PERMISSIONS.messagingAdmin)
     .input(exportUserInput)
     .output(userExportSchema)
-    .query(({ ctx, input }) =>
+    .mutation(({ ctx, input }) =>
       exportUserDataAsAdmin(ctx.prisma, { userId: ctx.user.id, ip: ctx.ip, userAgent: ctx.userAgent }, input.userId),
     ),
 });

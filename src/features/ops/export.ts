@@ -48,7 +48,12 @@ export const userExportSchema = z.object({
 });
 export type UserExport = z.infer<typeof userExportSchema>;
 
-export async function exportUserData(prisma: Db, userId: string): Promise<UserExport> {
+/**
+ * `includeOthers`: the messages others wrote in the person's conversations while they
+ * were a member. True for a person's own download; false for an admin's export, which
+ * must not become a way to read conversations an admin is not in (see "Permissions").
+ */
+export async function exportUserData(prisma: Db, userId: string, { includeOthers = true } = {}): Promise<UserExport> {
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, createdAt: true } });
   if (!user) throw new DomainError("NOT_FOUND", "That user does not exist.");
   const participations = await prisma.conversationParticipant.findMany({
@@ -73,7 +78,7 @@ export async function exportUserData(prisma: Db, userId: string): Promise<UserEx
   const visible = await prisma.$queryRaw<{ id: string }[]>`
     SELECT m.id FROM messages m
      WHERE m.sender_id = ${userId}::uuid
-        OR EXISTS (
+        OR ${includeOthers} AND EXISTS (
           SELECT 1 FROM events e JOIN conversation_memberships ms
               ON ms.conversation_id = e.conversation_id AND ms.user_id = ${userId}::uuid
            WHERE e.message_id = m.id AND e.type = 'message.created'
@@ -129,13 +134,13 @@ export async function exportUserData(prisma: Db, userId: string): Promise<UserEx
   };
 }
 
-/** An admin's export of someone's data, recorded in the audit log. */
+/** An admin's export of someone's data (their own messages only), recorded in the audit log. */
 export async function exportUserDataAsAdmin(
   prisma: Db,
   actor: { userId: string; ip: string | null; userAgent: string | null },
   targetUserId: string,
 ): Promise<UserExport> {
-  const data = await exportUserData(prisma, targetUserId);
+  const data = await exportUserData(prisma, targetUserId, { includeOthers: false });
   await recordAudit(prisma, {
     actorId: actor.userId,
     action: "user.exported",

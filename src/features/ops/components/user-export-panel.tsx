@@ -35,7 +35,7 @@ export function UserExportPanel() {
   const [query, setQuery] = useState("");
   const [submitted, setSubmitted] = useState("");
   const [pendingId, setPendingId] = useState<string | null>(null);
-  const utils = api.useUtils();
+  const exportUser = api.export.user.useMutation();
   const results = api.users.search.useQuery({ query: submitted }, { enabled: submitted.length > 0, staleTime: 0 });
 
   const search = (event: FormEvent<HTMLFormElement>) => {
@@ -46,7 +46,7 @@ export function UserExportPanel() {
   const download = async (user: { id: string; email: string; name: string }) => {
     setPendingId(user.id);
     try {
-      const data = await utils.export.user.fetch({ userId: user.id }, { staleTime: 0, gcTime: 0 });
+      const data = await exportUser.mutateAsync({ userId: user.id });
       downloadJson(data, fileNameFor(user.email, data.exportedAt));
       toast.success(`${user.name || user.email}'s data is downloading.`);
     } catch (error) {
