@@ -56,6 +56,39 @@ async function signedInUser(db: Database, name: string, baseUrl: string | (() =>
   return { user, client, api: client.api };
 }
 
+/** Two fresh instances on a database of their own, for one test; everything is released after it. */
+async function withFreshPair(
+  label: string,
+  test: (pair: {
+    a: InstanceProcess;
+    b: InstanceProcess;
+    db: Database;
+    clients: NodeTrpcClient[];
+    signedIn: (name: string, baseUrl: string, roles?: string[]) => Promise<Awaited<ReturnType<typeof signedInUser>>>;
+  }) => Promise<void>,
+): Promise<void> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), `chatline-${label}-`));
+  const env = instanceEnv(database.connectionString, dataDir);
+  const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
+  const db = createDatabase(database.connectionString, { poolSize: 2 });
+  const clients: NodeTrpcClient[] = [];
+  const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
+    const person = await signedInUser(db, name, baseUrl, roles);
+    clients.push(person.client);
+    return person;
+  };
+  try {
+    await test({ a, b, db, clients, signedIn });
+  } finally {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await Promise.all([a.stop(), b.stop()]);
+    await db.close();
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe.runIf(hasServices)("two instances", () => {
   let database: TestDatabase;
   let db: Database;
@@ -131,19 +164,8 @@ describe.runIf(hasServices)("two instances", () => {
 });
 
 describe.runIf(hasServices)("a settings change on two instances", () => {
-  it("made on A reaches a subscriber on B, and B's sends follow it at once, not when its cache expires", async () => {
-    const database = await createTestDatabase();
-    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-settings-"));
-    const env = instanceEnv(database.connectionString, dataDir);
-    const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
-    const db = createDatabase(database.connectionString, { poolSize: 2 });
-    const clients: NodeTrpcClient[] = [];
-    try {
-      const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
-        const person = await signedInUser(db, name, baseUrl, roles);
-        clients.push(person.client);
-        return person;
-      };
+  it("made on A reaches a subscriber on B, and B's sends follow it at once, not when its cache expires", () =>
+    withFreshPair("settings", async ({ a, b, signedIn }) => {
       const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
       const ben = await signedIn("Ben", b.url);
       const carl = await signedIn("Carl", b.url);
@@ -176,30 +198,13 @@ describe.runIf(hasServices)("a settings change on two instances", () => {
       expect(Date.now() - cachedAt).toBeLessThan(5_000);
       expect(benEvents.ofType("settings.updated").map((e) => e.settings.maxMessageLength)).toEqual([200, 5000]);
       benEvents.stop();
-    } finally {
-      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-      await Promise.all([a.stop(), b.stop()]);
-      await db.close();
-      await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  }, 90_000);
+    }),
+  90_000);
 });
 
 describe.runIf(hasServices)("the send limit on two instances", () => {
-  it("is one count in Redis: sends through A and B add up, and both refuse past it with when to retry", async () => {
-    const database = await createTestDatabase();
-    const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-limits-"));
-    const env = instanceEnv(database.connectionString, dataDir);
-    const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
-    const db = createDatabase(database.connectionString, { poolSize: 2 });
-    const clients: NodeTrpcClient[] = [];
-    try {
-      const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
-        const person = await signedInUser(db, name, baseUrl, roles);
-        clients.push(person.client);
-        return person;
-      };
+  it("is one count in Redis: sends through A and B add up, and both refuse past it with when to retry", () =>
+    withFreshPair("limits", async ({ a, b, db, clients, signedIn }) => {
       const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
       const onA = await signedIn("Sender", a.url);
       // The same person through the other instance.
@@ -225,14 +230,8 @@ describe.runIf(hasServices)("the send limit on two instances", () => {
         expect(refused?.message).toMatch(/^You are sending messages too fast\. Try again in \d+ s\.$/);
       }
       expect(await db.prisma.message.count({ where: { conversationId: conversation.id, type: "TEXT" } })).toBe(3);
-    } finally {
-      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-      await Promise.all([a.stop(), b.stop()]);
-      await db.close();
-      await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  }, 90_000);
+    }),
+  90_000);
 });
 
 describe.runIf(hasServices)("two installations sharing one Redis", () => {
