@@ -1,9 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createTRPCClient, wsLink } from "@trpc/client";
 import { encode } from "next-auth/jwt";
+import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabase, type Database } from "~/server/db/client";
+import type { AppRouter } from "~/server/trpc/root";
 import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents } from "../helpers/event-collector";
 import { startInstanceProcess, type InstanceProcess } from "../helpers/instance-process";
@@ -198,6 +201,36 @@ describe.runIf(hasServices)("a settings change on two instances", () => {
       expect(Date.now() - cachedAt).toBeLessThan(5_000);
       expect(benEvents.ofType("settings.updated").map((e) => e.settings.maxMessageLength)).toEqual([200, 5000]);
       benEvents.stop();
+    }),
+  90_000);
+});
+
+describe.runIf(hasServices)("a role change on two instances", () => {
+  it("made on A takes roles:manage from a Super Admin's open WebSocket on B at its next call", () =>
+    withFreshPair("roles", async ({ a, b, db, signedIn }) => {
+      const sam = await signedIn("Sam", a.url, ["User", "Super Admin"]);
+      const sue = await signedIn("Sue", b.url, ["User", "Super Admin"]);
+      // Every call of Sue's goes over her one socket to B, which keeps the user it loaded.
+      const overSocket = createTRPCClient<AppRouter>({ links: [wsLink({ client: sue.client.wsClient, transformer: superjson })] });
+      expect((await overSocket.roles.list.query()).roles.length).toBeGreaterThan(0);
+
+      const userRole = await db.prisma.role.findUniqueOrThrow({ where: { name: "User" }, select: { id: true } });
+      await sam.api.roles.setUserRoles.mutate({ userId: sue.user.id, roleIds: [userRole.id] });
+      const changedAt = Date.now();
+      await vi.waitFor(
+        async () => {
+          const outcome = await overSocket.roles.list.query().then(
+            () => "allowed",
+            (error: { data?: { code?: string } }) => error.data?.code,
+          );
+          expect(outcome).toBe("FORBIDDEN");
+        },
+        { timeout: 5_000, interval: 100 },
+      );
+      // The announcement did it, not the minute the socket may keep its user.
+      expect(Date.now() - changedAt).toBeLessThan(30_000);
+      // Still a user: messaging goes on over the same socket.
+      expect(await overSocket.conversations.list.query({})).toBeDefined();
     }),
   90_000);
 });

@@ -1,4 +1,5 @@
 import { PERMISSIONS } from "~/features/permissions/catalog";
+import { getRealtime } from "~/server/realtime";
 import { permissionProcedure, router } from "~/server/trpc/trpc";
 import {
   roleUserSchema,
@@ -21,7 +22,7 @@ export const rolesRouter = router({
     .input(setRolePermissionsInput)
     .output(rolesListOutput)
     .mutation(({ ctx, input }) =>
-      roles.setRolePermissions(ctx.prisma, { userId: ctx.user.id, ip: ctx.ip, userAgent: ctx.userAgent }, input),
+      roles.setRolePermissions({ prisma: ctx.prisma, bus: getRealtime().bus }, { userId: ctx.user.id, ip: ctx.ip, userAgent: ctx.userAgent }, input),
     ),
 
   users: manage
@@ -33,5 +34,5 @@ export const rolesRouter = router({
   setUserRoles: manage
     .input(setUserRolesInput)
     .output(roleUserSchema)
-    .mutation(({ ctx, input }) => roles.setUserRoles(ctx.prisma, { userId: ctx.user.id, ip: ctx.ip, userAgent: ctx.userAgent }, input)),
+    .mutation(({ ctx, input }) => roles.setUserRoles({ prisma: ctx.prisma, bus: getRealtime().bus }, { userId: ctx.user.id, ip: ctx.ip, userAgent: ctx.userAgent }, input)),
 });

@@ -3,6 +3,8 @@ import { PERMISSIONS, ROLES } from "~/features/permissions/catalog";
 import type { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
+import type { EventBus } from "~/server/realtime/event-bus";
+import { announceAccessChange } from "./access-changes";
 import {
   LAST_SUPER_ADMIN_MESSAGE,
   SUPER_ADMIN_KEEPS_ROLES_MANAGE_MESSAGE,
@@ -15,12 +17,19 @@ import {
 // Roles' permissions and users' roles, edited by Super Admins (`roles:manage`).
 // Permissions are read from these tables on every HTTP request (the session
 // cookie carries only the user id), so a change applies to the affected user's
-// next request; a WebSocket connection reloads its user within a minute.
+// next request; a change is also announced on the bus, so open WebSocket
+// connections on every instance reload their user on their next call.
 
 export interface RolesActor {
   userId: string;
   ip: string | null;
   userAgent: string | null;
+}
+
+export interface RolesDeps {
+  prisma: Db;
+  /** Where a change is announced to every instance (this one included). */
+  bus: Pick<EventBus, "publish">;
 }
 
 /**
@@ -63,9 +72,9 @@ export async function listRoles(prisma: Db): Promise<RolesListOutput> {
  * `roles:manage`. Audited as `role.permissions_changed` with before and after; an
  * unchanged set writes nothing.
  */
-export async function setRolePermissions(prisma: Db, actor: RolesActor, input: SetRolePermissionsInput) {
+export async function setRolePermissions({ prisma, bus }: RolesDeps, actor: RolesActor, input: SetRolePermissionsInput) {
   const wanted = [...new Set(input.permissionKeys)].sort();
-  await prisma.$transaction(async (tx) => {
+  const changed = await prisma.$transaction(async (tx) => {
     await lockRoleChanges(tx);
     const role = await tx.role.findUnique({
       where: { id: input.roleId },
@@ -79,7 +88,7 @@ export async function setRolePermissions(prisma: Db, actor: RolesActor, input: S
       throw new DomainError("CONFLICT", SUPER_ADMIN_KEEPS_ROLES_MANAGE_MESSAGE);
     }
     const before = role.permissions.map(({ permission }) => permission.key).sort();
-    if (before.join("\n") === wanted.join("\n")) return;
+    if (before.join("\n") === wanted.join("\n")) return false;
     await tx.rolePermission.deleteMany({ where: { roleId: role.id, permission: { key: { notIn: wanted } } } });
     await tx.rolePermission.createMany({
       data: permissions.map((permission) => ({ roleId: role.id, permissionId: permission.id })),
@@ -100,7 +109,9 @@ export async function setRolePermissions(prisma: Db, actor: RolesActor, input: S
       ip: actor.ip,
       userAgent: actor.userAgent,
     });
+    return true;
   });
+  if (changed) await announceAccessChange(bus);
   return listRoles(prisma);
 }
 
@@ -148,9 +159,9 @@ export async function listRoleUsers(
  * that role. Audited as `user.roles_changed` with the role names before and after;
  * an unchanged set writes nothing. Returns the user as roles.users lists them.
  */
-export async function setUserRoles(prisma: Db, actor: RolesActor, input: SetUserRolesInput) {
+export async function setUserRoles({ prisma, bus }: RolesDeps, actor: RolesActor, input: SetUserRolesInput) {
   const wanted = [...new Set(input.roleIds)];
-  await prisma.$transaction(async (tx) => {
+  const changed = await prisma.$transaction(async (tx) => {
     await lockRoleChanges(tx);
     const user = await tx.user.findUnique({
       where: { id: input.userId },
@@ -162,7 +173,7 @@ export async function setUserRoles(prisma: Db, actor: RolesActor, input: SetUser
     const before = user.roles.map(({ role }) => role);
     const beforeNames = before.map((role) => role.name).sort();
     const afterNames = roles.map((role) => role.name).sort();
-    if (beforeNames.join("\n") === afterNames.join("\n")) return;
+    if (beforeNames.join("\n") === afterNames.join("\n")) return false;
 
     const losesSuperAdmin = beforeNames.includes(ROLES.superAdmin) && !afterNames.includes(ROLES.superAdmin);
     if (losesSuperAdmin) {
@@ -187,7 +198,9 @@ export async function setUserRoles(prisma: Db, actor: RolesActor, input: SetUser
       ip: actor.ip,
       userAgent: actor.userAgent,
     });
+    return true;
   });
+  if (changed) await announceAccessChange(bus);
   const [updated] = (await listRoleUsersByIds(prisma, [input.userId])).items;
   return updated!;
 }

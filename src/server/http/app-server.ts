@@ -19,6 +19,7 @@ import { setSocketCounter } from "~/server/metrics";
 import { closeMessagingRuntime, configureMessagingRuntime, startedMessagingRuntime } from "~/features/events/runtime";
 import { scheduleRetention } from "~/features/ops/retention";
 import { startStatusReporter } from "~/features/ops/status";
+import { followAccessChanges } from "~/features/roles/access-changes";
 import { followSettingsChanges } from "~/features/settings/settings-sync";
 import { startRealtime } from "~/server/realtime";
 import { configureRateLimits, guardSocketFrames } from "~/server/rate-limits";
@@ -193,6 +194,9 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     deliver: (settings) => startedMessagingRuntime(realtime)?.hub.deliverToEveryone({ type: "settings.updated", settings }),
   });
   cleanups.push("settings sync", async () => stopFollowingSettings());
+  // A role or permission change made on any instance: open connections reload their user.
+  const stopFollowingAccess = followAccessChanges(realtime.bus);
+  cleanups.push("access sync", async () => stopFollowingAccess());
   // Deletes messages past the settings' retention; one instance at a time (advisory lock).
   if (env.RETENTION_INTERVAL_MS > 0) {
     const retention = scheduleRetention({

@@ -24,8 +24,11 @@ export interface Context {
   connectionId: string;
   /** The connection of a WebSocket context (its buffered bytes tell how far behind the client is). */
   socket: WebSocket | null;
-  /** The user loaded by the authed middleware; a WebSocket connection reuses it for a minute. */
-  userCache: { user?: SessionUser | null; loadedAt?: number };
+  /**
+   * The user loaded by the authed middleware; a WebSocket connection reuses it for
+   * a minute, unless roles changed since (`generation`, see access-changes.ts).
+   */
+  userCache: { user?: SessionUser | null; loadedAt?: number; generation?: number };
 }
 
 export async function createContext(opts: {

@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import { loadSessionUser } from "~/features/auth/auth.service";
 import type { PermissionKey } from "~/features/permissions/catalog";
+import { accessGeneration } from "~/features/roles/access-changes";
 import { DomainError } from "~/server/errors";
 import { retryIn, takeSocketCall } from "~/server/rate-limits";
 import type { Context } from "./context";
@@ -87,7 +88,8 @@ const SOCKET_USER_TTL_MS = 60_000;
 
 /**
  * Loads the signed-in user. Over WebSocket the context lives as long as the
- * connection, so the user is kept on it for a minute, and the cookie's expiry is
+ * connection, so the user is kept on it for a minute, or until roles or
+ * permissions change anywhere (see access-changes.ts); the cookie's expiry is
  * checked on every call.
  */
 const authed = t.middleware(async ({ ctx, next }) => {
@@ -96,9 +98,16 @@ const authed = t.middleware(async ({ ctx, next }) => {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
   }
   const cache = ctx.userCache;
-  if (ctx.transport === "http" || cache.loadedAt === undefined || Date.now() - cache.loadedAt > SOCKET_USER_TTL_MS) {
+  const generation = accessGeneration();
+  if (
+    ctx.transport === "http" ||
+    cache.loadedAt === undefined ||
+    cache.generation !== generation ||
+    Date.now() - cache.loadedAt > SOCKET_USER_TTL_MS
+  ) {
     cache.user = await loadSessionUser(ctx.prisma, ctx.session.userId);
     cache.loadedAt = Date.now();
+    cache.generation = generation;
   }
   const user = cache.user;
   if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
@@ -114,9 +123,11 @@ export const authedProcedure = publicProcedure.use(authed);
 export async function sessionStillAllows(ctx: Context, permission: PermissionKey): Promise<boolean> {
   if (!ctx.session) return false;
   if (ctx.session.expiresAt && ctx.session.expiresAt.getTime() <= Date.now()) return false;
+  const generation = accessGeneration();
   const user = await loadSessionUser(ctx.prisma, ctx.session.userId);
   ctx.userCache.user = user;
   ctx.userCache.loadedAt = Date.now();
+  ctx.userCache.generation = generation;
   return Boolean(user?.permissions.includes(permission));
 }
 
