@@ -5,37 +5,74 @@ import { getRedis } from "~/server/redis";
 // The limits that keep one user or one socket from hurting the others (sign-in and
 // sign-up have theirs in features/auth/auth-rate-limits.ts):
 //
-// - Message writes per user: sends, edits and reactions, each counted on its own
-//   against the settings' `rateLimitPerMinute`. Counted in Redis when configured
-//   (the limit holds across instances), in memory otherwise. The count is kept per
-//   user, not per limit value, and compared with the current setting on every call,
-//   so an admin's change applies at once to the minute already under way.
+// - Calls per user, by kind: message sends, edits and reactions are each counted
+//   on their own against the settings' `rateLimitPerMinute`; every other call a
+//   member makes has a budget that is a multiple of it (USER_CALL_BUDGETS), so an
+//   admin tunes one number. Counted in Redis when configured (the limit holds
+//   across instances), in memory otherwise. The count is kept per user, not per
+//   limit value, and compared with the current setting on every call, so an
+//   admin's change applies at once to the minute already under way.
 // - Calls per WebSocket connection (SOCKET_MESSAGES_PER_MINUTE): a socket lives on
 //   one instance, so its count lives in that process. Calls past it are refused with
 //   TOO_MANY_REQUESTS; a socket that keeps sending frames past twice the limit (junk,
 //   pings, stops, calls it was refused) is closed with 1008.
+// - Data exports per user (GET /api/export): one per exportWindowSeconds (60 s),
+//   counted for the person who downloads (an admin exporting others included), in
+//   Redis when configured (with an in-memory fallback), in memory otherwise.
 //
 // app-server.ts configures them at start; tests shorten the windows.
 
 export interface RateLimitConfig {
-  /** The window of the per-user write limits (the setting counts per minute; tests shorten it). */
+  /** The window of the per-user call limits (the setting counts per minute; tests shorten it). */
   messageWindowSeconds: number;
   /** tRPC calls one WebSocket connection may make per socket window. */
   socketMessagesPerWindow: number;
   socketWindowSeconds: number;
+  /** One data export per user per this many seconds (tests shorten it). */
+  exportWindowSeconds: number;
 }
 
-const DEFAULTS: RateLimitConfig = { messageWindowSeconds: 60, socketMessagesPerWindow: 120, socketWindowSeconds: 60 };
+const DEFAULTS: RateLimitConfig = { messageWindowSeconds: 60, socketMessagesPerWindow: 120, socketWindowSeconds: 60, exportWindowSeconds: 60 };
 
 /** Above any setting (10,000 a minute at most): the limit is compared by us, with the current setting. */
 const UNCAPPED_POINTS = 1_000_000_000;
 
 export type MessageWrite = "send" | "edit" | "react";
 
+/**
+ * What a member's other calls may cost a minute: a multiple of `rateLimitPerMinute`
+ * (60 by default: 60 conversation changes, 120 searches, 240 typing reports, 600
+ * read marks and 1,200 reads a minute), never below a floor, so a strict send
+ * limit does not starve the reads a client makes as it scrolls and catches up.
+ * Generous for a person, a wall for a script.
+ */
+export const USER_CALL_BUDGETS = {
+  /** Create a direct or group conversation, add or remove members, mute. */
+  conversationChange: { timesSendLimit: 1, atLeast: 10 },
+  /** Search people and conversations. */
+  search: { timesSendLimit: 2, atLeast: 30 },
+  /** Typing reports, and presence changes. */
+  typing: { timesSendLimit: 4, atLeast: 60 },
+  /** Read positions. */
+  readMark: { timesSendLimit: 10, atLeast: 120 },
+  /** Lists, pages, conversations, statuses, presence look-ups. */
+  read: { timesSendLimit: 20, atLeast: 300 },
+} as const;
+export type UserCallKind = keyof typeof USER_CALL_BUDGETS;
+
+/** A member's budget of `kind` calls per window under the send limit `rateLimitPerMinute`. */
+export function userCallBudget(kind: UserCallKind, rateLimitPerMinute: number): number {
+  const { timesSendLimit, atLeast } = USER_CALL_BUDGETS[kind];
+  return Math.max(atLeast, timesSendLimit * rateLimitPerMinute);
+}
+
+type CountedCall = MessageWrite | UserCallKind;
+
 interface Limiters {
   config: RateLimitConfig;
-  writes: Record<MessageWrite, RateLimiterAbstract>;
+  perUser: Record<CountedCall, RateLimiterAbstract>;
   socketCalls: RateLimiterMemory;
+  exports: RateLimiterAbstract;
 }
 
 const globalForLimits = globalThis as unknown as { __chatlineRateLimits?: Limiters };
@@ -50,12 +87,26 @@ function build(config: RateLimitConfig): Limiters {
   };
   return {
     config,
-    writes: { send: shared("message-send"), edit: shared("message-edit"), react: shared("message-react") },
+    perUser: {
+      send: shared("message-send"),
+      edit: shared("message-edit"),
+      react: shared("message-react"),
+      conversationChange: shared("user-conversation-change"),
+      search: shared("user-search"),
+      typing: shared("user-typing"),
+      readMark: shared("user-read-mark"),
+      read: shared("user-read"),
+    },
     socketCalls: new RateLimiterMemory({
       keyPrefix: "socket-calls",
       points: config.socketMessagesPerWindow,
       duration: config.socketWindowSeconds,
     }),
+    exports: (() => {
+      const options = { keyPrefix: "user-export", points: 1, duration: config.exportWindowSeconds };
+      const memory = new RateLimiterMemory(options);
+      return redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
+    })(),
   };
 }
 
@@ -79,13 +130,13 @@ export function retryIn(ms: number): string {
 }
 
 /**
- * Counts one `kind` of message write by `userId` against `perWindow` (the settings'
- * rateLimitPerMinute): one call to the store. Resolves to 0, or to the ms until
- * the caller may write again. A refused attempt is given back, so the count never
- * runs past the limit and a raised limit lets the writer through at once.
+ * Counts one `kind` of call by `userId` against `perWindow` (for message writes,
+ * the settings' rateLimitPerMinute): one call to the store. Resolves to 0, or to
+ * the ms until the caller may call again. A refused attempt is given back, so the
+ * count never runs past the limit and a raised limit lets the caller through at once.
  */
-export async function takeMessageWrite(kind: MessageWrite, userId: string, perWindow: number): Promise<number> {
-  const limiter = limiters().writes[kind];
+export async function takeUserCall(kind: CountedCall, userId: string, perWindow: number): Promise<number> {
+  const limiter = limiters().perUser[kind];
   const taken = await limiter.consume(userId);
   if (taken.consumedPoints <= perWindow) return 0;
   await limiter.reward(userId, 1).catch(() => undefined);
@@ -94,13 +145,27 @@ export async function takeMessageWrite(kind: MessageWrite, userId: string, perWi
 
 /** Gives back a write that turned out to be a retry of one already stored. */
 export async function refundMessageWrite(kind: MessageWrite, userId: string): Promise<void> {
-  await limiters().writes[kind].reward(userId, 1);
+  await limiters().perUser[kind].reward(userId, 1);
 }
 
 /** Counts one tRPC call on a WebSocket connection; resolves to 0, or to the ms until the socket may call again. */
 export async function takeSocketCall(connectionId: string): Promise<number> {
   try {
     await limiters().socketCalls.consume(connectionId);
+    return 0;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return Math.max(1, rejection.msBeforeNext);
+    throw rejection;
+  }
+}
+
+/**
+ * Counts one data export by `userId` (the person downloading): resolves to 0, or to
+ * the ms until they may export again. A refused attempt does not extend the window.
+ */
+export async function takeExport(userId: string): Promise<number> {
+  try {
+    await limiters().exports.consume(userId);
     return 0;
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) return Math.max(1, rejection.msBeforeNext);

@@ -2,7 +2,7 @@ import { PERMISSIONS } from "~/features/permissions/catalog";
 import { okOutput } from "~/features/conversations/contracts";
 import { getMessagingRuntime } from "~/features/events/runtime";
 import { serviceDeps } from "~/server/trpc/service-deps";
-import { permissionProcedure, router } from "~/server/trpc/trpc";
+import { permissionProcedure, router, userCallBudget } from "~/server/trpc/trpc";
 import {
   editMessageInput,
   listMessagesInput,
@@ -25,6 +25,7 @@ export const messagesRouter = router({
     .mutation(({ ctx, input }) => messages.sendMessage(serviceDeps(ctx), ctx.user, input)),
 
   list: member
+    .use(userCallBudget("read"))
     .input(listMessagesInput)
     .output(listMessagesOutput)
     .query(({ ctx, input }) => messages.listMessages(serviceDeps(ctx), ctx.user, input)),
@@ -40,11 +41,13 @@ export const messagesRouter = router({
     .mutation(({ ctx, input }) => messages.deleteMessage(serviceDeps(ctx), ctx.user, input)),
 
   statuses: member
+    .use(userCallBudget("read"))
     .input(messageIdInput)
     .output(messageStatusesOutput)
     .query(({ ctx, input }) => messages.messageStatuses(serviceDeps(ctx), ctx.user, input)),
 
   typing: member
+    .use(userCallBudget("typing"))
     .input(typingInput)
     .output(okOutput)
     .mutation(({ ctx, input }) => getMessagingRuntime().typing.report(ctx.prisma, ctx.user, input)),

@@ -7,7 +7,7 @@ import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import { Prisma } from "~/generated/prisma/client";
 import { DomainError } from "~/server/errors";
 import { metrics } from "~/server/metrics";
-import { refundMessageWrite, retryIn, takeMessageWrite, type MessageWrite } from "~/server/rate-limits";
+import { refundMessageWrite, retryIn, takeUserCall, type MessageWrite } from "~/server/rate-limits";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
 import type { Message, SendMessageInput } from "./contracts";
@@ -42,7 +42,7 @@ function tooFast(kind: MessageWrite, retryAfterMs: number): DomainError {
 
 /** Counts an edit or a reaction against the settings' per-minute limit (its own count; sends have theirs). */
 async function takeWrite(kind: MessageWrite, userId: string, perMinute: number): Promise<void> {
-  const retryAfterMs = await takeMessageWrite(kind, userId, perMinute);
+  const retryAfterMs = await takeUserCall(kind, userId, perMinute);
   if (retryAfterMs > 0) throw tooFast(kind, retryAfterMs);
 }
 
@@ -60,7 +60,7 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
   }
   // The send limit: one store call. Refused, a retry of a message already stored
   // still gets it (the one look-up, only on this path); it is never charged.
-  const retryAfterMs = await takeMessageWrite("send", user.id, limits.rateLimitPerMinute);
+  const retryAfterMs = await takeUserCall("send", user.id, limits.rateLimitPerMinute);
   if (retryAfterMs > 0) {
     const stored = await findByClientMessageId(deps, user.id, input.clientMessageId);
     if (stored) return sameSend(stored, input);

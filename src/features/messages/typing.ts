@@ -8,12 +8,24 @@ import type { Db } from "~/server/db/client";
 // Typing indicators go to the conversation's other members only, at most once
 // per THROTTLE_MS per person and conversation while typing continues, and carry
 // when they expire (the settings' typingIndicatorTimeout) so a lost "stopped"
-// never leaves one on screen.
+// never leaves one on screen. A "stopped" is passed on only after a "typing" was,
+// and a "typing" right after a "stopped" waits MIN_GAP_MS, so alternating reports
+// cannot make a fan-out per call (each report also counts against the user's
+// typing budget); the client repeats "typing" while its user types, so a report
+// dropped here is made good by the next one.
 
 const THROTTLE_MS = 2_000;
+const MIN_GAP_MS = 500;
+
+interface LastReport {
+  /** When the last report was passed on. */
+  passedAt: number;
+  /** Whether it was "typing" (a "stopped" is due). */
+  typing: boolean;
+}
 
 export class TypingNotifier {
-  private readonly lastSent = new Map<string, number>();
+  private readonly lastSent = new Map<string, LastReport>();
 
   constructor(private readonly hub: EventHub) {}
 
@@ -22,13 +34,13 @@ export class TypingNotifier {
     await requireMembership(prisma, input.conversationId, user.id);
     const key = `${user.id}:${input.conversationId}`;
     const now = Date.now();
+    const last = this.lastSent.get(key);
     if (input.isTyping) {
-      const last = this.lastSent.get(key);
-      if (last !== undefined && now - last < THROTTLE_MS) return { ok: true };
-      this.lastSent.set(key, now);
-    } else {
-      this.lastSent.delete(key);
+      if (last && now - last.passedAt < (last.typing ? THROTTLE_MS : MIN_GAP_MS)) return { ok: true };
+    } else if (!last?.typing) {
+      return { ok: true };
     }
+    this.lastSent.set(key, { passedAt: now, typing: input.isTyping });
     if (this.lastSent.size > 10_000) this.forgetOlderThan(now - THROTTLE_MS);
     instanceActivity().noteTyping(user.id, input.conversationId, input.isTyping ? now + limits.typingIndicatorTimeout : null);
     await this.hub.publishEphemeral({
@@ -46,6 +58,6 @@ export class TypingNotifier {
   }
 
   private forgetOlderThan(cutoff: number) {
-    for (const [key, at] of this.lastSent) if (at < cutoff) this.lastSent.delete(key);
+    for (const [key, last] of this.lastSent) if (last.passedAt < cutoff) this.lastSent.delete(key);
   }
 }

@@ -1,19 +1,21 @@
 import { okOutput } from "~/features/conversations/contracts";
 import { getMessagingRuntime } from "~/features/events/runtime";
 import { PERMISSIONS } from "~/features/permissions/catalog";
-import { permissionProcedure, router } from "~/server/trpc/trpc";
+import { permissionProcedure, router, userCallBudget } from "~/server/trpc/trpc";
 import { getPresenceInput, getPresenceOutput, setPresenceInput } from "./contracts";
 
 const member = permissionProcedure(PERMISSIONS.messagingAccess);
 
 export const presenceRouter = router({
   get: member
+    .use(userCallBudget("read"))
     .input(getPresenceInput)
     .output(getPresenceOutput)
     .query(({ input }) => getMessagingRuntime().presence.get([...new Set(input.userIds)])),
 
   /** Over the WebSocket it applies to that connection; over HTTP to all of the user's. */
   set: member
+    .use(userCallBudget("typing"))
     .input(setPresenceInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {

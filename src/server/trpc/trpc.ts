@@ -5,7 +5,8 @@ import { loadSessionUser } from "~/features/auth/auth.service";
 import type { PermissionKey } from "~/features/permissions/catalog";
 import { accessGeneration } from "~/features/roles/access-changes";
 import { DomainError } from "~/server/errors";
-import { retryIn, takeSocketCall } from "~/server/rate-limits";
+import { getMessagingLimits } from "~/features/settings/settings.service";
+import { retryIn, takeSocketCall, takeUserCall, userCallBudget as budgetOf, type UserCallKind } from "~/server/rate-limits";
 import type { Context } from "./context";
 
 // The only place procedures are built from. Routers import the base procedures
@@ -136,6 +137,33 @@ export function permissionProcedure(permission: PermissionKey) {
   return authedProcedure.use(({ ctx, next }) => {
     if (!ctx.user.permissions.includes(permission)) {
       throw new TRPCError({ code: "FORBIDDEN", message: `You need the "${permission}" permission for this.` });
+    }
+    return next();
+  });
+}
+
+const TOO_OFTEN: Record<UserCallKind, string> = {
+  conversationChange: "You are changing conversations too fast.",
+  search: "You are searching too fast.",
+  typing: "Too many typing updates.",
+  readMark: "Too many read updates.",
+  read: "Too many requests.",
+};
+
+/**
+ * Counts the call against the caller's budget for `kind`: a multiple of the
+ * settings' rateLimitPerMinute with a floor (USER_CALL_BUDGETS), shared by every instance when
+ * Redis is configured. Use after a procedure that signs in (the user is the key).
+ */
+export function userCallBudget(kind: UserCallKind) {
+  return t.middleware(async ({ ctx, next }) => {
+    const userId = ctx.session?.userId;
+    if (userId) {
+      const { rateLimitPerMinute } = await getMessagingLimits(ctx.prisma);
+      const retryAfterMs = await takeUserCall(kind, userId, budgetOf(kind, rateLimitPerMinute));
+      if (retryAfterMs > 0) {
+        throw new DomainError("TOO_MANY_REQUESTS", `${TOO_OFTEN[kind]} Try again in ${retryIn(retryAfterMs)}.`, { retryAfterMs });
+      }
     }
     return next();
   });
