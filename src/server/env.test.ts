@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { initialMessagingSettings } from "~/features/settings/defaults";
 import { EnvError, parseEnv } from "./env";
 
 function errorOf(source: Record<string, string>): EnvError {
@@ -34,6 +35,26 @@ describe("parseEnv", () => {
     expect(errorOf({ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }).message).toMatch(/NEXTAUTH_SECRET/);
     expect(errorOf({ ADMIN_EMAIL: "a@b.co" }).message).toMatch(/ADMIN_EMAIL \/ ADMIN_PASSWORD/);
     expect(errorOf({ GITHUB_ID: "x" }).message).toMatch(/GITHUB_ID/);
+  });
+
+  it("gives the initial attachment settings, checked as the settings page checks them", () => {
+    const env = parseEnv({
+      MESSAGING_ALLOW_FILE_ATTACHMENTS: "true",
+      MESSAGING_MAX_FILE_SIZE: "1048576",
+      MESSAGING_ALLOWED_FILE_TYPES: " image/* , application/PDF,image/*",
+    });
+    expect(initialMessagingSettings(env)).toMatchObject({
+      allowFileAttachments: true,
+      maxFileSize: 1_048_576,
+      allowedFileTypes: ["image/*", "application/pdf"],
+    });
+    // Unset: the schema's defaults stand (nothing is written for them).
+    expect(initialMessagingSettings(parseEnv({}))).not.toHaveProperty("allowedFileTypes");
+    expect(errorOf({ MESSAGING_MAX_FILE_SIZE: "10" }).message).toMatch(/MESSAGING_MAX_FILE_SIZE/);
+    expect(errorOf({ MESSAGING_ALLOWED_FILE_TYPES: "png" }).message).toMatch(/MESSAGING_ALLOWED_FILE_TYPES\.0: Use a MIME type/);
+    expect(errorOf({ MESSAGING_ALLOW_FILE_ATTACHMENTS: "true", MESSAGING_ALLOWED_FILE_TYPES: "," }).message).toMatch(
+      /MESSAGING_ALLOWED_FILE_TYPES: Allow at least one file type/,
+    );
   });
 
   it("treats empty strings as unset, as .env files write them", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ATTACHMENTS_NEED_A_TYPE, fileTypeSchema, SETTINGS_RANGES } from "~/features/settings/contracts";
 
 // Every environment variable the server reads, validated once. A bad value stops
 // the start with a message naming the variable; .env.example lists them all.
@@ -76,6 +77,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(120).default(10),
   /** How often the message retention job runs (the first run is a minute after start at most); 0 turns it off. */
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Audit log entries older than this many days are deleted by the same retention run. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(365),
   /** Bearer token for /api/metrics; without it the metrics answer only on loopback, not through a proxy. */
   METRICS_TOKEN: optionalNonEmpty.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   // Initial messaging settings (the admin page changes them afterwards).
@@ -85,6 +88,18 @@ export const envSchema = z.object({
   MESSAGING_MAX_GROUP_PARTICIPANTS: z.coerce.number().int().min(2).max(100).optional(),
   MESSAGING_TYPING_INDICATOR_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).optional(),
   MESSAGING_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).optional(),
+  MESSAGING_ALLOW_FILE_ATTACHMENTS: optionalNonEmpty.pipe(booleanFromString.optional()),
+  /** Bytes. */
+  MESSAGING_MAX_FILE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(SETTINGS_RANGES.maxFileSize.min)
+    .max(SETTINGS_RANGES.maxFileSize.max)
+    .optional(),
+  /** Comma-separated MIME types or families: "image/*,application/pdf". */
+  MESSAGING_ALLOWED_FILE_TYPES: optionalNonEmpty
+    .transform((value) => value?.split(",").map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(fileTypeSchema).max(SETTINGS_RANGES.allowedFileTypes.max).optional()),
 });
 
 export type Env = z.infer<typeof envSchema> & { APP_URL: string; allowedOrigins: string[] };
@@ -105,6 +120,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const problems: string[] = [];
   if (env.NODE_ENV === "production" && env.DATABASE_URL && !env.NEXTAUTH_SECRET) {
     problems.push("NEXTAUTH_SECRET: required in production with a DATABASE_URL (at least 32 characters)");
+  }
+  if (env.MESSAGING_ALLOW_FILE_ATTACHMENTS && env.MESSAGING_ALLOWED_FILE_TYPES?.length === 0) {
+    problems.push(`MESSAGING_ALLOWED_FILE_TYPES: ${ATTACHMENTS_NEED_A_TYPE}`);
   }
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push("ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither");
