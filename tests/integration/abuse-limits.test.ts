@@ -1,11 +1,10 @@
 import { TRPCClientError } from "@trpc/client";
 import WebSocket from "ws";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { invalidateMessagingLimits } from "~/features/settings/settings.service";
-import type { MessagingSettings } from "~/generated/prisma/client";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { configureRateLimits, rateLimitConfig, SOCKET_FLOOD_CLOSE_CODE } from "~/server/rate-limits";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { TRPC_WS_PATH } from "~/trpc/shared";
+import { restoreSettingsAfterEach } from "../helpers/settings-snapshot";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // The abuse limits: message writes per user per minute (the settings'
@@ -18,22 +17,16 @@ const SOCKET_LIMIT = 10;
 
 let t: TestServer;
 let admin: NodeTrpcClient;
-let initialRow: MessagingSettings;
 
 beforeAll(async () => {
   t = await startTestServer({ SOCKET_MESSAGES_PER_MINUTE: String(SOCKET_LIMIT) });
   const ada = await t.createUser({ name: "Ada", roles: ["User", "Admin"] });
   admin = await t.client({ userId: ada.id, origin: TEST_APP_ORIGIN });
-  initialRow = await t.server.database.prisma.messagingSettings.findUniqueOrThrow({ where: { id: 1 } });
 });
 afterAll(async () => {
   await t?.close();
 });
-afterEach(async () => {
-  const { id: _id, updatedAt: _updatedAt, ...values } = initialRow;
-  await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: values });
-  invalidateMessagingLimits();
-});
+restoreSettingsAfterEach(() => t);
 
 interface ClientErrorShape {
   message: string;

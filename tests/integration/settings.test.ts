@@ -1,10 +1,9 @@
 import { TRPCClientError } from "@trpc/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ATTACHMENTS_NEED_A_TYPE, toPublicSettings, type UpdateMessagingSettingsInput } from "~/features/settings/contracts";
-import { invalidateMessagingLimits } from "~/features/settings/settings.service";
-import type { MessagingSettings } from "~/generated/prisma/client";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents } from "../helpers/event-collector";
+import { restoreSettingsAfterEach } from "../helpers/settings-snapshot";
 import { randomTestAddress, startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // settings.public / get / update: who may call them, what update accepts, what it
@@ -16,7 +15,6 @@ let adminId: string;
 let adminAddress: string;
 let admin: NodeTrpcClient;
 let plain: NodeTrpcClient;
-let initialRow: MessagingSettings;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -28,17 +26,12 @@ beforeAll(async () => {
   adminAddress = randomTestAddress();
   admin = await t.client({ userId: ada.id, origin: TEST_APP_ORIGIN, address: adminAddress });
   plain = await t.client({ userId: ben.id, origin: TEST_APP_ORIGIN });
-  initialRow = await t.server.database.prisma.messagingSettings.findUniqueOrThrow({ where: { id: 1 } });
 });
 afterAll(async () => {
   await t?.close();
 });
-afterEach(async () => {
-  // Every test starts from the seeded settings.
-  const { id: _id, updatedAt: _updatedAt, ...values } = initialRow;
-  await t.server.database.prisma.messagingSettings.update({ where: { id: 1 }, data: values });
-  invalidateMessagingLimits();
-});
+// Every test starts from the seeded settings.
+const seeded = restoreSettingsAfterEach(() => t);
 
 interface ClientErrorShape {
   message: string;
@@ -154,9 +147,9 @@ describe("who may call the settings procedures", () => {
   it("an Admin reads every setting and who changed them last", async () => {
     const settings = await admin.api.settings.get.query();
     expect(settings).toMatchObject({
-      maxMessageLength: initialRow.maxMessageLength,
-      messageRetentionDays: initialRow.messageRetentionDays,
-      rateLimitPerMinute: initialRow.rateLimitPerMinute,
+      maxMessageLength: seeded.initial.maxMessageLength,
+      messageRetentionDays: seeded.initial.messageRetentionDays,
+      rateLimitPerMinute: seeded.initial.rateLimitPerMinute,
       updatedBy: null,
     });
     expect(settings.updatedAt).toBeInstanceOf(Date);
@@ -169,7 +162,7 @@ describe("settings.update", () => {
     const auditsBefore = await prisma.auditLog.count({ where: { action: "settings.updated" } });
     const updated = await admin.api.settings.update.mutate({
       maxMessageLength: 1500,
-      enabled: initialRow.enabled,
+      enabled: seeded.initial.enabled,
       allowedFileTypes: ["image/png", "image/*"],
     });
     expect(updated).toMatchObject({ maxMessageLength: 1500, allowedFileTypes: ["image/png", "image/*"], updatedBy: { id: adminId, name: "Ada" } });
@@ -183,8 +176,8 @@ describe("settings.update", () => {
       ip: adminAddress,
       metadata: {
         changes: {
-          maxMessageLength: { from: initialRow.maxMessageLength, to: 1500 },
-          allowedFileTypes: { from: initialRow.allowedFileTypes, to: ["image/png", "image/*"] },
+          maxMessageLength: { from: seeded.initial.maxMessageLength, to: 1500 },
+          allowedFileTypes: { from: seeded.initial.allowedFileTypes, to: ["image/png", "image/*"] },
         },
       },
     });
