@@ -9,6 +9,9 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 # 1. Every dependency (the build needs the dev ones: Next.js compiler, Prisma CLI, esbuild).
 #    No install scripts: nothing needs them (Prisma runs on Wasm, esbuild's binary is an
 #    optional dependency), and Prisma's would download native engines.
+#    `npm install`, not `npm ci`: the registry reachable from our machines serves no
+#    packages for other platforms, so the lock file cannot list the optional ones
+#    `npm ci` insists on; `npm install` still installs exactly the locked versions.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -21,6 +24,8 @@ COPY . .
 RUN npm run build && rm -rf .next/cache
 
 # 3. What runs: production dependencies only, the build output, the migrations.
+#    npm keeps dev packages that production ones name as optional peers (the Prisma
+#    CLI, @playwright/test); prune-dev-optional.mjs removes them (833 MB -> 592 MB).
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NEXT_TELEMETRY_DISABLED=1 \
@@ -29,7 +34,10 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/.data
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY scripts/prune-dev-optional.mjs ./scripts/
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/prune-dev-optional.mjs \
+ && npm cache clean --force
 COPY --from=build /app/next.config.mjs ./
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/dist ./dist

@@ -10,7 +10,8 @@
 // 2. deps:    npm install --ignore-scripts           (stage "deps")
 // 3. build:   npm run build && rm -rf .next/cache    (stage "build")
 // 4. runtime: package.json + lock into <tmp>/runtime, npm install --omit=dev,
-//             then next.config.mjs, prisma/, dist/, .next/ from the build   (stage "runtime")
+//             prune-dev-optional.mjs, then next.config.mjs, prisma/, dist/, .next/
+//             from the build   (stage "runtime")
 // 5. start:   node dist/server.js with the image's environment (NODE_ENV=production,
 //             no DATABASE_URL: embedded database in DATA_DIR), wait for /api/health = 200,
 //             a page from Next.js, then SIGTERM and a clean exit.
@@ -118,20 +119,22 @@ try {
     rmSync(path.join(buildDir, ".next/cache"), { recursive: true, force: true });
   });
   step("runtime: npm install --omit=dev + build output", () => {
-    mkdirSync(runtimeDir, { recursive: true });
-    for (const file of ["package.json", "package-lock.json"]) cpSync(path.join(buildDir, file), path.join(runtimeDir, file));
+    mkdirSync(path.join(runtimeDir, "scripts"), { recursive: true });
+    for (const file of ["package.json", "package-lock.json", "scripts/prune-dev-optional.mjs"]) {
+      cpSync(path.join(buildDir, file), path.join(runtimeDir, file));
+    }
     run(runtimeDir, "npm", ["install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"]);
+    run(runtimeDir, process.execPath, ["scripts/prune-dev-optional.mjs"]);
     for (const entry of ["next.config.mjs", "prisma", "dist", ".next"]) {
       cpSync(path.join(buildDir, entry), path.join(runtimeDir, entry), { recursive: true });
     }
-    // Nothing the lockfile marks dev-only. (Dev dependencies that production packages
-    // also name as optional peers, "devOptional" — the Prisma CLI, @playwright/test for
-    // next — stay, as npm installs them.)
+    // Nothing the lockfile marks dev-only, nor dev packages that production ones
+    // name only as optional peers ("devOptional": the Prisma CLI, @playwright/test).
     const lock = JSON.parse(readFileSync(path.join(runtimeDir, "package-lock.json"), "utf8"));
-    const devOnly = Object.entries(lock.packages).filter(([key, entry]) => key && entry.dev === true);
+    const devOnly = Object.entries(lock.packages).filter(([key, entry]) => key && (entry.dev === true || entry.devOptional === true));
     const present = devOnly.filter(([key]) => existsSync(path.join(runtimeDir, key)));
-    if (present.length > 0) throw new Error(`dev-only packages in the runtime: ${present.map(([key]) => key).join(", ")}`);
-    console.log(`none of the ${devOnly.length} dev-only packages is installed`);
+    if (present.length > 0) throw new Error(`dev packages in the runtime: ${present.map(([key]) => key).join(", ")}`);
+    console.log(`none of the ${devOnly.length} dev and dev-optional packages is installed`);
     mkdirSync(path.join(runtimeDir, ".data"), { recursive: true });
   });
   await step("start: node dist/server.js answers /api/health and a page", async () => {
