@@ -52,8 +52,6 @@ const table: Record<string, Call | typeof takesNoId> = {
   // who may call them is tested in operations.test.ts.
   "admin.status": takesNoId,
   "admin.retentionPreview": takesNoId,
-  "export.mine": takesNoId,
-  "export.user": takesNoId,
   // Roles need roles:manage (Super Admin); who may call them, per role, is tested in roles.test.ts.
   "roles.list": takesNoId,
   "roles.setPermissions": takesNoId,

@@ -1,7 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { userExportSchema, type UserExport } from "~/features/ops/export";
 import { RETENTION_LOCK_KEY, runRetention, scheduleRetention } from "~/features/ops/retention";
 import type { MessagingStatus } from "~/features/ops/status";
+import { configureRateLimits, rateLimitConfig } from "~/server/rate-limits";
 import { collectEvents } from "../helpers/event-collector";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
@@ -93,7 +95,8 @@ describe("GET /api/messaging/status and admin.status", () => {
     const admin = await person("Status Admin 2", ["User", "Admin"]);
     const { getRedis } = await import("~/server/redis");
     const { getRealtime } = await import("~/server/realtime");
-    const key = `${getRealtime().channelPrefix}status:other-instance`;
+    const { statusRegistryKey } = await import("~/features/ops/status");
+    const key = statusRegistryKey(getRealtime().channelPrefix);
     const other = {
       instanceId: "other-instance",
       reportedAt: new Date().toISOString(),
@@ -106,7 +109,7 @@ describe("GET /api/messaging/status and admin.status", () => {
       typingUserIds: ["u-elsewhere-1"],
       activeConversationIds: ["c-elsewhere"],
     };
-    await getRedis()!.set(key, JSON.stringify(other), "PX", 10_000);
+    await getRedis()!.hset(key, "other-instance", JSON.stringify(other));
     try {
       const status = await admin.api.admin.status.query();
       expect(status.total.instances).toBe(2);
@@ -116,7 +119,7 @@ describe("GET /api/messaging/status and admin.status", () => {
       expect(status.total.onlineUsers).toBe(mine.onlineUsers + 2);
       expect(status.total.activeConversations).toBe(mine.activeConversations + 1);
     } finally {
-      await getRedis()!.del(key);
+      await getRedis()!.hdel(key, "other-instance");
     }
   });
 });
@@ -294,76 +297,255 @@ describe("retention", () => {
   });
 });
 
-describe("data export", () => {
-  it("export.mine has the caller's conversations and the messages sent while they were a member", async () => {
+describe("data export (GET /api/export)", () => {
+  type Person = Awaited<ReturnType<typeof person>>;
+
+  async function download(who: Person | null, query = "", headers: Record<string, string> = {}) {
+    return get(`/api/export${query}`, { ...(who ? { cookie: who.cookie } : {}), ...headers });
+  }
+
+  /** The file as the schema reads it: fails on anything that is not one valid chatline-export/1 document. */
+  function parsed(text: string): UserExport {
+    return userExportSchema.parse(JSON.parse(text));
+  }
+
+  const texts = (conversation: UserExport["conversations"][number]) =>
+    conversation.messages.filter((m) => m.type === "TEXT").map((m) => m.content);
+
+  it("streams a current member's conversations, messages, reactions and deletions as one valid JSON document", async () => {
     const ana = await person("Export Ana");
     const ben = await person("Export Ben");
-    const cleo = await person("Export Cleo");
     const group = await ana.api.conversations.createGroup.mutate({ name: "Exported", participantIds: [ben.user.id] });
-    const send = (who: typeof ana, content: string) =>
+    const send = (who: Person, content: string) =>
       who.api.messages.send.mutate({ conversationId: group.id, content, clientMessageId: `exp-${content.replace(/\W/g, "_")}` });
-    await send(ana, "before cleo");
-    await ana.api.conversations.addParticipants.mutate({ conversationId: group.id, userIds: [cleo.user.id] });
-    await send(ana, "with cleo");
-    const cleosOwn = await send(cleo, "cleo says hi");
-    await ben.api.messages.react.mutate({ messageId: cleosOwn.id, emoji: "👋" });
-    const deleted = await send(ben, "regrettable");
-    await ben.api.messages.delete.mutate({ messageId: deleted.id });
-    await ana.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: cleo.user.id });
-    await send(ana, "after cleo");
+    const hello = await send(ana, "hello");
+    await ben.api.messages.react.mutate({ messageId: hello.id, emoji: "👋" });
+    const edited = await send(ben, "first draft");
+    await ben.api.messages.edit.mutate({ messageId: edited.id, content: "second draft" });
+    const deleted = await send(ana, "regrettable");
+    await ana.api.messages.delete.mutate({ messageId: deleted.id });
+    const direct = await ben.api.conversations.createDirect.mutate({ recipientId: ana.user.id });
+    await ben.api.messages.send.mutate({ conversationId: direct.id, content: "just us", clientMessageId: "exp-direct" });
 
-    const mine = await cleo.api.export.mine.query();
-    expect(mine.user).toMatchObject({ id: cleo.user.id, email: cleo.user.email });
-    expect(mine.conversations).toHaveLength(1);
-    const exported = mine.conversations[0]!;
-    expect(exported).toMatchObject({ id: group.id, type: "GROUP", name: "Exported" });
-    expect(exported.membership.leftAt).toBeInstanceOf(Date);
-    expect(exported.participants.map((p) => p.id).sort()).toEqual([ana.user.id, ben.user.id, cleo.user.id].sort());
-    const texts = exported.messages.filter((m) => m.type === "TEXT");
-    expect(texts.map((m) => m.content)).toEqual(["with cleo", "cleo says hi", null]);
-    expect(texts[1]!.reactions).toEqual([{ emoji: "👋", userId: ben.user.id }]);
-    expect(texts[2]!.deletedAt).toBeInstanceOf(Date);
+    const { response, text } = await download(ben);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("content-disposition")).toMatch(/^attachment; filename="chatline-export-\d{4}-\d{2}-\d{2}\.json"$/);
+    // Streamed: written as it is read, so no length is known up front.
+    expect(response.headers.get("content-length")).toBeNull();
+    const file = parsed(text);
+    expect(file.format).toBe("chatline-export/1");
+    expect(file.user).toMatchObject({ id: ben.user.id, email: ben.user.email, name: "Export Ben" });
+    expect(file.conversations.map((c) => c.id).sort()).toEqual([group.id, direct.id].sort());
+    const exported = file.conversations.find((c) => c.id === group.id)!;
+    expect(exported).toMatchObject({ type: "GROUP", name: "Exported", membership: { role: "MEMBER", leftAt: null, muted: false } });
+    expect(exported.participants.map((p) => p.id).sort()).toEqual([ana.user.id, ben.user.id].sort());
+    expect(texts(exported)).toEqual(["hello", "second draft", null]);
+    const [helloOut, editedOut, deletedOut] = exported.messages.filter((m) => m.type === "TEXT");
+    expect(helloOut!.reactions).toEqual([{ emoji: "👋", userId: ben.user.id }]);
+    expect(helloOut!.senderName).toBe("Export Ana");
+    expect(editedOut!.editedAt).toBeInstanceOf(Date);
+    expect(deletedOut!.deletedAt).toBeInstanceOf(Date);
+    expect(texts(file.conversations.find((c) => c.id === direct.id)!)).toEqual(["just us"]);
+    // In seq order, system messages ("created the group") included.
+    const seqs = exported.messages.map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(exported.messages[0]!.type).toBe("SYSTEM");
 
-    const bens = await ben.api.export.mine.query();
-    expect(bens.conversations[0]!.messages.filter((m) => m.type === "TEXT").map((m) => m.content)).toEqual([
-      "before cleo",
-      "with cleo",
-      "cleo says hi",
-      null,
-      "after cleo",
-    ]);
     // Someone in no conversation gets an empty list, not an error.
     const loner = await person("Export Loner");
-    expect((await loner.api.export.mine.query()).conversations).toEqual([]);
+    expect(parsed((await download(loner)).text).conversations).toEqual([]);
   });
 
-  it("export.user is for messaging:admin and is audited; GET /api/export downloads your own", async () => {
+  it("gives a former member the conversation as it stood when they left", async () => {
+    const ana = await person("Window Ana");
+    const ben = await person("Window Ben");
+    const eve = await person("Window Eve");
+    const cleo = await person("Window Cleo");
+    const dev = await person("Window Dev");
+    const group = await ana.api.conversations.createGroup.mutate({ name: "Windows", participantIds: [ben.user.id, eve.user.id] });
+    const send = (who: Person, content: string) =>
+      who.api.messages.send.mutate({ conversationId: group.id, content, clientMessageId: `win-${content.replace(/\W/g, "_")}` });
+    await send(ana, "before cleo");
+    await ana.api.conversations.addParticipants.mutate({ conversationId: group.id, userIds: [cleo.user.id] });
+    const withCleo = await send(ana, "with cleo");
+    const cleosOwn = await send(cleo, "cleo says hi");
+    await ben.api.messages.react.mutate({ messageId: cleosOwn.id, emoji: "👋" });
+    await ben.api.messages.react.mutate({ messageId: withCleo.id, emoji: "👍" });
+    const editedInside = await send(ana, "draft inside");
+    await ana.api.messages.edit.mutate({ messageId: editedInside.id, content: "edited inside" });
+    const editedAfter = await send(ana, "as cleo saw it");
+    const deletedInside = await send(ben, "regrettable");
+    await ben.api.messages.delete.mutate({ messageId: deletedInside.id });
+    const deletedAfter = await send(ben, "deleted after");
+    await ana.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: cleo.user.id });
+
+    // What happened after Cleo left.
+    await send(ana, "after cleo");
+    await ana.api.messages.edit.mutate({ messageId: editedAfter.id, content: "changed after cleo left" });
+    await ben.api.messages.react.mutate({ messageId: cleosOwn.id, emoji: "🔥" });
+    await ana.api.messages.react.mutate({ messageId: cleosOwn.id, emoji: "🎉" });
+    // A reaction Cleo saw, taken back after she left: it stood when she left.
+    await ben.api.messages.react.mutate({ messageId: withCleo.id, emoji: "👍" });
+    await ben.api.messages.delete.mutate({ messageId: deletedAfter.id });
+    await ana.api.conversations.addParticipants.mutate({ conversationId: group.id, userIds: [dev.user.id] });
+    await eve.api.conversations.removeParticipant.mutate({ conversationId: group.id, userId: eve.user.id });
+
+    // Ana, still a member, gets the conversation as it is now: the changes above are real.
+    const anas = parsed((await download(ana)).text).conversations.find((c) => c.id === group.id)!;
+    expect(texts(anas)).toContain("after cleo");
+    expect(texts(anas)).toContain("changed after cleo left");
+    expect(anas.participants.map((p) => p.id)).toContain(dev.user.id);
+
+    const { response, text } = await download(cleo);
+    expect(response.status).toBe(200);
+    const file = parsed(text);
+    expect(file.conversations).toHaveLength(1);
+    const seen = file.conversations[0]!;
+    expect(seen.membership.leftAt).toBeInstanceOf(Date);
+    // Sent before she joined, or after she left: absent.
+    expect(texts(seen)).toEqual(["with cleo", "cleo says hi", "edited inside", "as cleo saw it", null, "deleted after"]);
+    const byId = new Map(seen.messages.map((m) => [m.id, m]));
+    // Edited while she was there: as edited. Edited after: as she saw it, not edited.
+    expect(byId.get(editedInside.id)!.editedAt).toBeInstanceOf(Date);
+    expect(byId.get(editedAfter.id)).toMatchObject({ content: "as cleo saw it", editedAt: null });
+    // Deleted while she was there: deleted. Deleted after: still there, as she saw it.
+    expect(byId.get(deletedInside.id)!.deletedAt).toBeInstanceOf(Date);
+    expect(byId.get(deletedAfter.id)).toMatchObject({ content: "deleted after", deletedAt: null });
+    // Reactions as they stood when she left.
+    expect(byId.get(cleosOwn.id)!.reactions).toEqual([{ emoji: "👋", userId: ben.user.id }]);
+    expect(byId.get(withCleo.id)!.reactions).toEqual([{ emoji: "👍", userId: ben.user.id }]);
+    // Participants: those who were there with her; Eve left after her, which she could not see.
+    expect(seen.participants.map((p) => p.id).sort()).toEqual([ana.user.id, ben.user.id, eve.user.id, cleo.user.id].sort());
+    const participant = (id: string) => seen.participants.find((p) => p.id === id)!;
+    expect(participant(eve.user.id).leftAt).toBeNull();
+    expect(participant(cleo.user.id).leftAt).toBeInstanceOf(Date);
+    expect(JSON.stringify(file)).not.toContain(dev.user.id);
+    expect(text).not.toContain("changed after cleo left");
+    expect(text).not.toContain("after cleo\"");
+  });
+
+  it("allows one export per user per window: 429 with Retry-After, then again once the window is over", async () => {
+    const saved = rateLimitConfig();
+    // A 2-second window instead of a minute (counts start afresh).
+    configureRateLimits({ ...saved, exportWindowSeconds: 2 });
+    try {
+      const ana = await person("Limited Ana");
+      const ben = await person("Limited Ben");
+      expect((await download(ana)).response.status).toBe(200);
+      const refused = await download(ana);
+      expect(refused.response.status).toBe(429);
+      const retryAfter = Number(refused.response.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(2);
+      const body = refused.json() as { error: string; retryAfterMs: number };
+      expect(body.error).toMatch(/^You can download one export every 2 s\. Try again in [12] s\.$/);
+      expect(body.retryAfterMs).toBeGreaterThan(0);
+      expect(body.retryAfterMs).toBeLessThanOrEqual(2_000);
+      // Per user: someone else is not held up.
+      expect((await download(ben)).response.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, body.retryAfterMs));
+      await vi.waitFor(async () => expect((await download(ana)).response.status).toBe(200), { timeout: 5_000, interval: 100 });
+    } finally {
+      configureRateLimits(saved);
+    }
+  });
+
+  it("?userId= is for messaging:admin: the person's own messages only, audited with actor, address and user agent", async () => {
     const admin = await person("Export Admin", ["User", "Admin"]);
     const ana = await person("Export Ana 2");
     const ben = await person("Export Ben 2");
     const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
     await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "for the record", clientMessageId: "exp2-1" });
-
     await ben.api.messages.send.mutate({ conversationId: conversation.id, content: "private reply", clientMessageId: "exp2-2" });
 
-    await expect(ben.api.export.user.mutate({ userId: ana.user.id })).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
-    const byAdmin = await admin.api.export.user.mutate({ userId: ana.user.id });
-    expect(byAdmin.user.id).toBe(ana.user.id);
-    // Ana's own words only: an admin export is no way to read Ben's side of a private conversation.
-    expect(byAdmin.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record"]);
-    const audit = await t.server.database.prisma.auditLog.findFirst({ where: { action: "user.exported", targetId: ana.user.id } });
-    expect(audit).toMatchObject({ actorId: admin.user.id, targetType: "user" });
-    await expect(admin.api.export.user.mutate({ userId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({
-      data: { code: "NOT_FOUND" },
-    });
+    // Refusals cost nothing: neither a malformed nor an unknown id uses up the admin's export.
+    expect((await download(admin, "?userId=not-a-uuid")).response.status).toBe(400);
+    expect((await download(admin, "?userId=00000000-0000-4000-8000-000000000000")).response.status).toBe(404);
 
-    const download = await get("/api/export", { cookie: ben.cookie });
-    expect(download.response.status).toBe(200);
-    expect(download.response.headers.get("content-disposition")).toMatch(/^attachment; filename="chatline-export-\d{4}-\d{2}-\d{2}\.json"$/);
-    const file = download.json() as { format: string; user: { id: string }; conversations: { messages: { content: string }[] }[] };
-    expect(file.format).toBe("chatline-export/1");
-    expect(file.user.id).toBe(ben.user.id);
-    expect(file.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record", "private reply"]);
-    expect((await get("/api/export")).response.status).toBe(401);
+    const { response, text } = await download(admin, `?userId=${ana.user.id}`, {
+      "x-forwarded-for": "2001:db8::77",
+      "user-agent": "export-test/1",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toMatch(/^attachment; filename="chatline-export-[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.json"$/);
+    const file = parsed(text);
+    expect(file.user.id).toBe(ana.user.id);
+    // Ana's own words only: an admin export is no way to read Ben's side of a private conversation.
+    expect(file.conversations).toHaveLength(1);
+    expect(file.conversations[0]!.messages.map((m) => m.content)).toEqual(["for the record"]);
+    expect(text).not.toContain("private reply");
+    const audit = await t.server.database.prisma.auditLog.findMany({ where: { action: "user.exported", targetId: ana.user.id } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actorId: admin.user.id, targetType: "user", ip: "2001:db8::77", userAgent: "export-test/1" });
+    // Your own download is not audited.
+    expect((await download(ben)).response.status).toBe(200);
+    expect(await t.server.database.prisma.auditLog.count({ where: { action: "user.exported", targetId: ben.user.id } })).toBe(0);
+    // The limit counts the admin's exports, whoever they are of.
+    expect((await download(admin, `?userId=${ben.user.id}`)).response.status).toBe(429);
+  });
+
+  it("needs a session; ?userId= needs messaging:admin; GET only", async () => {
+    const ana = await person("Export Nosy");
+    const ben = await person("Export Target");
+    expect((await download(null)).response.status).toBe(401);
+    expect((await download(null, "", { cookie: "next-auth.session-token=forged" })).response.status).toBe(401);
+    expect((await download(null, `?userId=${ben.user.id}`)).response.status).toBe(401);
+    const refused = await download(ana, `?userId=${ben.user.id}`);
+    expect(refused.response.status).toBe(403);
+    expect(refused.json()).toEqual({ error: 'You need the "messaging:admin" permission for this.' });
+    expect(await t.server.database.prisma.auditLog.count({ where: { action: "user.exported", targetId: ben.user.id } })).toBe(0);
+    // Refused without using up Ana's own export.
+    expect((await download(ana)).response.status).toBe(200);
+    const post = await fetch(`${t.baseUrl}/api/export`, { method: "POST", headers: { cookie: ana.cookie } });
+    expect(post.status).toBe(405);
+  });
+
+  it("reads page by page only as fast as the client takes them (backpressure), and no further once it is gone", async () => {
+    const prisma = t.server.database.prisma;
+    const ana = await person("Big Ana");
+    const ben = await person("Big Ben");
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    // 20,000 messages of 1,000 characters (about 20 MB of JSON, 40 pages), written straight to the table.
+    const total = 20_000;
+    await prisma.$executeRaw`
+      INSERT INTO messages (conversation_id, seq, sender_id, content, created_at)
+      SELECT ${conversation.id}::uuid, n, ${ana.user.id}::uuid, repeat('x', 1000), now() FROM generate_series(1, ${total}) AS n`;
+    await prisma.$executeRaw`UPDATE conversations SET last_seq = ${total} WHERE id = ${conversation.id}::uuid`;
+
+    // Counts the pages of messages the export reads.
+    const queryRaw = prisma.$queryRaw.bind(prisma);
+    let pages = 0;
+    const spy = vi.spyOn(prisma, "$queryRaw").mockImplementation(((query: TemplateStringsArray, ...values: unknown[]) => {
+      if (query.join("?").includes("FROM messages m")) pages += 1;
+      return queryRaw(query, ...values);
+    }) as typeof prisma.$queryRaw);
+    const controller = new AbortController();
+    try {
+      const response = await fetch(`${t.baseUrl}/api/export`, { headers: { cookie: ana.cookie }, signal: controller.signal });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      // The client stops taking: once the socket's buffers are full, the server waits
+      // for them to drain instead of reading on into memory (reading on, it would
+      // get through all 40 pages in about a second).
+      let whileStalled = -1;
+      for (let attempt = 0; attempt < 40 && pages !== whileStalled; attempt++) {
+        whileStalled = pages;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(pages).toBe(whileStalled);
+      expect(whileStalled).toBeGreaterThan(0);
+      expect(whileStalled).toBeLessThan(total / 500);
+      // The client goes away: the server hears 'close' and reads no further page
+      // (what this can check from outside; that the handler also returns, rather
+      // than waiting on a 'drain' that never comes, it cannot).
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(pages).toBeLessThanOrEqual(whileStalled + 1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

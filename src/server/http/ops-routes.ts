@@ -1,17 +1,22 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import { loadSessionUser } from "~/features/auth/auth.service";
 import type { SessionUser } from "~/features/auth/contracts";
-import { exportFileName, exportUserData } from "~/features/ops/export";
+import { clientAddress } from "~/features/auth/request-origin";
+import { exportFileName, findExportSubject, recordUserExport, writeUserExport } from "~/features/ops/export";
 import type { StatusReporter } from "~/features/ops/status";
 import { PERMISSIONS, type PermissionKey } from "~/features/permissions/catalog";
 import { readSession } from "~/server/auth-session";
 import type { Db } from "~/server/db/client";
 import { metrics } from "~/server/metrics";
+import { rateLimitConfig, retryIn, takeExport } from "~/server/rate-limits";
 
 // The operations endpoints outside tRPC: Prometheus metrics, the messaging status
-// and the signed-in user's data export as a file. The session is the same
-// next-auth cookie tRPC reads (decoded locally, user and permissions loaded).
+// and the data export as a file (your own, or with ?userId= someone else's for a
+// messaging:admin). The session is the same next-auth cookie tRPC reads (decoded
+// locally, user and permissions loaded).
 
 export const METRICS_PATH = "/api/metrics";
 export const STATUS_PATH = "/api/messaging/status";
@@ -73,6 +78,10 @@ export async function handleOpsRequest(
   deps: OpsRouteDeps,
 ): Promise<boolean> {
   if (pathname !== METRICS_PATH && pathname !== STATUS_PATH && pathname !== EXPORT_PATH) return false;
+  if (pathname === EXPORT_PATH) {
+    await serveExport(req, res, deps.prisma);
+    return true;
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     send(res, 405, { error: "Method not allowed" }, { allow: "GET, HEAD" });
     return true;
@@ -90,18 +99,80 @@ export async function handleOpsRequest(
     }
     return true;
   }
-  if (pathname === STATUS_PATH) {
-    const user = await signedInUser(req, deps.prisma, PERMISSIONS.messagingAdmin);
-    if (typeof user === "number") refuse(res, user, PERMISSIONS.messagingAdmin);
-    else send(res, 200, await deps.status.read());
-    return true;
-  }
-  const user = await signedInUser(req, deps.prisma, PERMISSIONS.messagingAccess);
-  if (typeof user === "number") {
-    refuse(res, user, PERMISSIONS.messagingAccess);
-    return true;
-  }
-  const data = await exportUserData(deps.prisma, user.id);
-  send(res, 200, data, { "content-disposition": `attachment; filename="${exportFileName(data.exportedAt)}"` });
+  // STATUS_PATH
+  const user = await signedInUser(req, deps.prisma, PERMISSIONS.messagingAdmin);
+  if (typeof user === "number") refuse(res, user, PERMISSIONS.messagingAdmin);
+  else send(res, 200, await deps.status.read());
   return true;
+}
+
+const targetUserId = z.uuid();
+
+/**
+ * GET /api/export: the signed-in user's data (messaging:access). With
+ * `?userId=<uuid>`: that person's account, conversations and own messages for a
+ * messaging:admin, recorded in the audit log (`user.exported`) before it is sent.
+ * One export per downloading user per window (429 with Retry-After past it).
+ * The document is streamed page by page; a client that goes away stops the reading.
+ */
+async function serveExport(req: IncomingMessage, res: ServerResponse, prisma: Db): Promise<void> {
+  // Each GET reads the whole history: HEAD would cost as much for nothing.
+  if (req.method !== "GET") return send(res, 405, { error: "Method not allowed" }, { allow: "GET" });
+  const requested = new URL(req.url ?? "/", "http://internal").searchParams.get("userId");
+  const permission = requested === null ? PERMISSIONS.messagingAccess : PERMISSIONS.messagingAdmin;
+  const user = await signedInUser(req, prisma, permission);
+  if (typeof user === "number") return refuse(res, user, permission);
+  if (requested !== null && !targetUserId.safeParse(requested).success) {
+    return send(res, 400, { error: "userId must be a user's id (a UUID)." });
+  }
+  const subject = requested === null ? await findExportSubject(prisma, user.id) : await findExportSubject(prisma, requested);
+  if (!subject) return send(res, 404, { error: "That user does not exist." });
+
+  const retryAfterMs = await takeExport(user.id);
+  if (retryAfterMs > 0) {
+    return send(
+      res,
+      429,
+      {
+        error: `You can download one export every ${rateLimitConfig().exportWindowSeconds} s. Try again in ${retryIn(retryAfterMs)}.`,
+        retryAfterMs,
+      },
+      { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    );
+  }
+  const asAdmin = requested !== null;
+  if (asAdmin) {
+    await recordUserExport(prisma, { userId: user.id, ip: clientAddress(req.headers), userAgent: req.headers["user-agent"] ?? null }, subject.id);
+  }
+
+  const now = new Date();
+  res.statusCode = 200;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("cache-control", "no-store");
+  res.setHeader("content-disposition", `attachment; filename="${exportFileName(now, asAdmin ? subject.email : undefined)}"`);
+  // The client going away (closed tab, cancelled download) ends the reading.
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) gone.abort();
+  };
+  res.on("close", onClose);
+  try {
+    await writeUserExport(
+      prisma,
+      subject,
+      async (chunk) => {
+        gone.signal.throwIfAborted();
+        // Backpressure: the next page is read only once the socket took this one.
+        if (!res.write(chunk)) await once(res, "drain", { signal: gone.signal });
+      },
+      { includeOthers: !asAdmin, signal: gone.signal, now },
+    );
+    res.end();
+  } catch (error) {
+    if (gone.signal.aborted) return;
+    // Headers are gone: the caller destroys the response, so the client sees a failed download, not a cut file.
+    throw error;
+  } finally {
+    res.off("close", onClose);
+  }
 }

@@ -4,7 +4,6 @@ import { conversationsRouter } from "~/features/conversations/conversations.rout
 import { eventsRouter } from "~/features/events/events.router";
 import { messagesRouter } from "~/features/messages/messages.router";
 import { adminRouter } from "~/features/ops/admin.router";
-import { exportRouter } from "~/features/ops/export.router";
 import { presenceRouter } from "~/features/presence/presence.router";
 import { rolesRouter } from "~/features/roles/roles.router";
 import { settingsRouter } from "~/features/settings/settings.router";
@@ -21,7 +20,6 @@ export const appRouter = router({
   settings: settingsRouter,
   audit: auditRouter,
   admin: adminRouter,
-  export: exportRouter,
   roles: rolesRouter,
 });
 

@@ -1,8 +1,7 @@
 "use client";
 
-import { DownloadIcon, Loader2Icon, SearchIcon } from "lucide-react";
+import { DownloadIcon, SearchIcon } from "lucide-react";
 import { useState, type FormEvent } from "react";
-import { toast } from "sonner";
 
 import { Alert, AlertDescription } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
@@ -11,49 +10,23 @@ import { Input } from "~/components/ui/input";
 import { Label } from "~/components/ui/label";
 import { api } from "~/trpc/react";
 
-/** Hands `data` to the browser as a JSON file download. */
-export function downloadJson(data: unknown, fileName: string): void {
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = fileName;
-  link.rel = "noopener";
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+/** The download of one person's data: the server streams it and names the file. */
+function exportHref(userId: string): string {
+  return `/api/export?userId=${encodeURIComponent(userId)}`;
 }
 
-function fileNameFor(email: string, at: Date): string {
-  const who = email.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase() || "user";
-  return `chatline-export-${who}-${at.toISOString().slice(0, 10)}.json`;
-}
-
-/** Search a person and download their data (export.user; each download is in the audit log). */
+/**
+ * Search a person and download their data: a plain link to GET /api/export?userId=
+ * (streamed by the server, each download recorded in the audit log).
+ */
 export function UserExportPanel() {
   const [query, setQuery] = useState("");
   const [submitted, setSubmitted] = useState("");
-  const [pendingId, setPendingId] = useState<string | null>(null);
-  const exportUser = api.export.user.useMutation();
   const results = api.users.search.useQuery({ query: submitted }, { enabled: submitted.length > 0, staleTime: 0 });
 
   const search = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setSubmitted(query.trim());
-  };
-
-  const download = async (user: { id: string; email: string; name: string }) => {
-    setPendingId(user.id);
-    try {
-      const data = await exportUser.mutateAsync({ userId: user.id });
-      downloadJson(data, fileNameFor(user.email, data.exportedAt));
-      toast.success(`${user.name || user.email}'s data is downloading.`);
-    } catch (error) {
-      toast.error(error instanceof Error ? `The export failed: ${error.message}` : "The export failed.");
-    } finally {
-      setPendingId(null);
-    }
   };
 
   return (
@@ -63,7 +36,8 @@ export function UserExportPanel() {
           <h2 id="ops-export-heading">Export a user&apos;s data</h2>
         </CardTitle>
         <CardDescription>
-          Their account, conversations and the messages they could see, as JSON. Each export is recorded in the audit log.
+          Their account, their conversations and the messages they wrote there (not what others wrote to them), as
+          JSON. Each export is recorded in the audit log; you can download one a minute.
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
@@ -105,15 +79,12 @@ export function UserExportPanel() {
                     <span className="truncate text-sm font-medium">{user.name}</span>
                     <span className="text-muted-foreground truncate text-xs">{user.email}</span>
                   </div>
-                  <Button
-                    size="sm"
-                    variant="outline"
-                    disabled={pendingId !== null}
-                    onClick={() => void download(user)}
-                    aria-label={`Download ${user.name || user.email}'s data`}
-                  >
-                    {pendingId === user.id ? <Loader2Icon className="animate-spin" aria-hidden="true" /> : <DownloadIcon aria-hidden="true" />}
-                    Download JSON
+                  <Button size="sm" variant="outline" asChild>
+                    {/* A plain link: the answer carries Content-Disposition: attachment. */}
+                    <a href={exportHref(user.id)} download aria-label={`Download ${user.name || user.email}'s data`}>
+                      <DownloadIcon aria-hidden="true" />
+                      Download JSON
+                    </a>
                   </Button>
                 </li>
               ))}
