@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/test-server";
+import { startTestServer, TEST_AUTH_SECRET, type TestServer } from "../helpers/test-server";
 
 // With METRICS_TOKEN set, /api/metrics wants it as a bearer token, from anywhere
-// (a server of its own: the token is read at start).
+// (a server of its own: the token is read at start). In production without a
+// token, nobody gets them, loopback included.
 
 const token = "metrics-token-0123456789abcdef";
 let t: TestServer;
@@ -23,4 +24,15 @@ it("answers only with the bearer token, through a proxy too", async () => {
   const ok = await at({ authorization: `Bearer ${token}`, "x-forwarded-for": "203.0.113.9" });
   expect(ok.status).toBe(200);
   expect(await ok.text()).toContain("chatline_messages_sent_total");
+});
+
+it("in production, without a token, are refused to loopback callers too", async () => {
+  const production = await startTestServer({ RETENTION_INTERVAL_MS: "0", NODE_ENV: "production", NEXTAUTH_SECRET: TEST_AUTH_SECRET });
+  try {
+    const response = await fetch(`${production.baseUrl}/api/metrics`);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ error: "Metrics need METRICS_TOKEN in production." });
+  } finally {
+    await production.close();
+  }
 });

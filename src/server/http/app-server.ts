@@ -167,6 +167,9 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   if (!bootstrap.hasSuperAdmin) {
     log.warn("No Super Admin yet: the first person to sign up becomes one. Set ADMIN_EMAIL/ADMIN_PASSWORD to choose.");
   }
+  if (env.NODE_ENV === "production" && !env.METRICS_TOKEN) {
+    log.info("/api/metrics is off: set METRICS_TOKEN to scrape it.");
+  }
 
   // next-auth (inside Next) and the cookie decoder (here) read these.
   process.env.NEXTAUTH_SECRET = await resolveAuthSecret(env);
@@ -197,12 +200,14 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   // A role or permission change made on any instance: open connections reload their user.
   const stopFollowingAccess = followAccessChanges(realtime.bus);
   cleanups.push("access sync", async () => stopFollowingAccess());
-  // Deletes messages past the settings' retention; one instance at a time (advisory lock).
+  // Deletes messages past the settings' retention and audit entries past AUDIT_RETENTION_DAYS;
+  // one instance at a time (an advisory lock held for the whole run).
   if (env.RETENTION_INTERVAL_MS > 0) {
     const retention = scheduleRetention({
       prisma: database.prisma,
       log: log.child({ module: "retention" }),
       intervalMs: env.RETENTION_INTERVAL_MS,
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     });
     cleanups.push("retention", () => retention.stop());
   }
@@ -221,7 +226,12 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
       return sendJson(res, report.status === "ok" && !shuttingDown ? 200 : 503, { ...report, shuttingDown });
     }
     // /api/metrics, /api/messaging/status, /api/export
-    const ops = { prisma: database.prisma, status, metricsToken: env.METRICS_TOKEN };
+    const ops = {
+      prisma: database.prisma,
+      status,
+      metricsToken: env.METRICS_TOKEN,
+      metricsOnLoopback: env.NODE_ENV !== "production",
+    };
     if (await handleOpsRequest(req, res, url.pathname, relayed, ops)) return;
     if (url.pathname === TRPC_HTTP_PATH || url.pathname.startsWith(`${TRPC_HTTP_PATH}/`)) {
       if (req.method !== "GET" && !isOriginAllowed(req, env.allowedOrigins)) {

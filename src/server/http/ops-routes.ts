@@ -26,6 +26,12 @@ export interface OpsRouteDeps {
   prisma: Db;
   status: StatusReporter;
   metricsToken: string | undefined;
+  /**
+   * Whether, without a token, loopback callers get the metrics. Off in production:
+   * a proxy or sidecar on the same host that adds no X-Forwarded-For would look
+   * like loopback and expose them.
+   */
+  metricsOnLoopback: boolean;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -44,16 +50,21 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * With METRICS_TOKEN: `Authorization: Bearer <token>` from anywhere. Without it:
- * only a loopback peer whose request no proxy relayed (a proxy on the same host
- * would otherwise expose the metrics to the world).
+ * With METRICS_TOKEN: `Authorization: Bearer <token>` from anywhere. Without it,
+ * outside production: only a loopback peer whose request no proxy relayed (a proxy
+ * on the same host would otherwise expose the metrics to the world); in
+ * production: nobody.
  */
-function metricsAllowed(req: IncomingMessage, relayed: boolean, token: string | undefined): 200 | 401 | 403 {
-  if (token) {
+function metricsAllowed(
+  req: IncomingMessage,
+  relayed: boolean,
+  { metricsToken, metricsOnLoopback }: Pick<OpsRouteDeps, "metricsToken" | "metricsOnLoopback">,
+): 200 | 401 | 403 {
+  if (metricsToken) {
     const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
-    return match && sameSecret(match[1]!.trim(), token) ? 200 : 401;
+    return match && sameSecret(match[1]!.trim(), metricsToken) ? 200 : 401;
   }
-  return !relayed && LOOPBACK.has(req.socket.remoteAddress ?? "") ? 200 : 403;
+  return metricsOnLoopback && !relayed && LOOPBACK.has(req.socket.remoteAddress ?? "") ? 200 : 403;
 }
 
 async function signedInUser(req: IncomingMessage, prisma: Db, permission: PermissionKey): Promise<SessionUser | 401 | 403> {
@@ -87,9 +98,15 @@ export async function handleOpsRequest(
     return true;
   }
   if (pathname === METRICS_PATH) {
-    const allowed = metricsAllowed(req, relayed, deps.metricsToken);
+    const allowed = metricsAllowed(req, relayed, deps);
     if (allowed === 401) send(res, 401, { error: "A bearer token is required." }, { "www-authenticate": 'Bearer realm="metrics"' });
-    else if (allowed === 403) send(res, 403, { error: "Metrics are served on loopback only; set METRICS_TOKEN to scrape from elsewhere." });
+    else if (allowed === 403) {
+      send(res, 403, {
+        error: deps.metricsOnLoopback
+          ? "Metrics are served on loopback only; set METRICS_TOKEN to scrape from elsewhere."
+          : "Metrics need METRICS_TOKEN in production.",
+      });
+    }
     else {
       const { registry } = metrics();
       res.statusCode = 200;
