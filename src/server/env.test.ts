@@ -31,6 +31,13 @@ describe("parseEnv", () => {
     expect(errorOf({ MESSAGING_MAX_MESSAGE_LENGTH: "50" }).message).toMatch(/MESSAGING_MAX_MESSAGE_LENGTH/);
   });
 
+  it("keeps audit entries a year unless told otherwise, and never less than 30 days", () => {
+    expect(parseEnv({}).AUDIT_RETENTION_DAYS).toBe(365);
+    expect(parseEnv({ AUDIT_RETENTION_DAYS: "30" }).AUDIT_RETENTION_DAYS).toBe(30);
+    expect(errorOf({ AUDIT_RETENTION_DAYS: "29" }).message).toMatch(/AUDIT_RETENTION_DAYS/);
+    expect(errorOf({ AUDIT_RETENTION_DAYS: "a year" }).message).toMatch(/AUDIT_RETENTION_DAYS/);
+  });
+
   it("requires a secret for a production database and paired credentials", () => {
     expect(errorOf({ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }).message).toMatch(/NEXTAUTH_SECRET/);
     expect(errorOf({ ADMIN_EMAIL: "a@b.co" }).message).toMatch(/ADMIN_EMAIL \/ ADMIN_PASSWORD/);

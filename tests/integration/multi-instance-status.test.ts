@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Redis } from "ioredis";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { MessagingStatus } from "~/features/ops/status";
+import { STATUS_HEARTBEAT_MS, STATUS_MISSED_BEATS, statusRegistryKey, type MessagingStatus } from "~/features/ops/status";
 import { createDatabase, type Database } from "~/server/db/client";
+import { installationId } from "~/server/realtime/event-store";
 import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents } from "../helpers/event-collector";
 import { startInstanceProcess, type InstanceProcess } from "../helpers/instance-process";
@@ -12,7 +14,8 @@ import { createTestDatabase, type TestDatabase } from "../helpers/test-database"
 import { TEST_APP_ORIGIN, TEST_AUTH_SECRET } from "../helpers/test-server";
 
 // /api/messaging/status across two server processes on one PostgreSQL and Redis:
-// each instance's numbers from its heartbeat, and users counted once in the total.
+// each instance's numbers from its heartbeat (one registry hash per installation),
+// users counted once in the total, and entries of vanished instances dropped.
 
 const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
@@ -110,4 +113,45 @@ describe.runIf(hasServices)("messaging status of two instances", () => {
       expect(report.total.subscribers).toBe(0);
     });
   }, 60_000);
+  it("ignores and removes an entry that missed three beats (an instance killed without cleaning up)", async () => {
+    const admin = await signedIn("Stale Admin", a.url, ["User", "Admin"]);
+    const key = statusRegistryKey(`chatline:${await installationId(db.prisma)}:`);
+    const redis = new Redis(process.env.REDIS_URL!);
+    const entry = (id: string, ageMs: number, userIds: string[]) =>
+      JSON.stringify({
+        instanceId: id,
+        reportedAt: new Date(Date.now() - ageMs).toISOString(),
+        sockets: 7,
+        subscribers: userIds.length,
+        onlineUsers: userIds.length,
+        typingUsers: 0,
+        activeConversations: 0,
+        onlineUserIds: userIds,
+        typingUserIds: [],
+        activeConversationIds: [],
+      });
+    const staleAge = STATUS_HEARTBEAT_MS * STATUS_MISSED_BEATS + 1_000;
+    await b.stop(); // stopped by the case above already; this case needs A alone
+    try {
+      // A's own entry is there (B removed its own when it stopped).
+      await vi.waitFor(async () => expect(await redis.hlen(key)).toBe(1));
+      const [own] = await redis.hkeys(key);
+      expect(await redis.pttl(key)).toBeGreaterThan(0);
+      await redis.hset(key, {
+        "killed-instance": entry("killed-instance", staleAge, ["ghost-user"]),
+        "live-instance": entry("live-instance", 1_000, ["live-user"]),
+        "unreadable-instance": "{not json",
+      });
+
+      const report = await status(a.url, admin.cookie);
+      expect(report.instances.map((i) => i.instanceId).sort()).toEqual([own!, "live-instance"].sort());
+      expect(report.total).toMatchObject({ instances: 2, onlineUsers: 1, subscribers: 1 });
+      expect(report.instances.find((i) => i.instanceId === "live-instance")).toMatchObject({ sockets: 7, onlineUsers: 1 });
+      // The stale and the unreadable entry are gone from Redis; the live ones stay.
+      expect((await redis.hkeys(key)).sort()).toEqual([own!, "live-instance"].sort());
+    } finally {
+      await redis.hdel(key, "killed-instance", "live-instance", "unreadable-instance");
+      redis.disconnect();
+    }
+  });
 });

@@ -12,5 +12,5 @@ export const auditRouter = router({
 
   actions: permissionProcedure(PERMISSIONS.messagingAdmin)
     .output(auditActionsOutput)
-    .query(({ ctx }) => audit.listAuditActions(ctx.prisma)),
+    .query(() => audit.listAuditActions()),
 });

@@ -1,11 +1,11 @@
 import type { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
-import type { AuditEntryView, AuditListOutput } from "./contracts";
+import { AUDIT_ACTIONS, type AuditAction, type AuditEntryView, type AuditListOutput } from "./contracts";
 
 export interface AuditEntry {
   actorId?: string | null;
-  /** "auth.sign_in_failed", "auth.signed_up", "conversation.created", ... */
-  action: string;
+  /** One of AUDIT_ACTIONS: "auth.sign_in_failed", "auth.signed_up", "conversation.created", ... */
+  action: AuditAction;
   targetType?: string;
   targetId?: string;
   conversationId?: string;
@@ -14,8 +14,12 @@ export interface AuditEntry {
   userAgent?: string | null;
 }
 
+const KNOWN_ACTIONS: ReadonlySet<string> = new Set(AUDIT_ACTIONS);
+
 /** `prisma` may be a transaction, so the entry commits with the change it records. */
 export async function recordAudit(prisma: Pick<Db, "auditLog">, entry: AuditEntry): Promise<void> {
+  // The type already says so; this catches a cast (and fails the change it would record).
+  if (!KNOWN_ACTIONS.has(entry.action)) throw new Error(`Unknown audit action "${entry.action}": add it to AUDIT_ACTIONS.`);
   await prisma.auditLog.create({
     data: {
       actorId: entry.actorId ?? null,
@@ -32,6 +36,8 @@ export async function recordAudit(prisma: Pick<Db, "auditLog">, entry: AuditEntr
 
 export interface AuditListFilters {
   action?: string;
+  /** Entries whose conversation_id is this conversation (indexed with created_at). */
+  conversationId?: string;
   /** Part of the actor's name or email, any case. */
   actor?: string;
   from?: Date;
@@ -48,6 +54,7 @@ export interface AuditListFilters {
 export async function listAudit(prisma: Pick<Db, "auditLog">, filters: AuditListFilters): Promise<AuditListOutput> {
   const where: Prisma.AuditLogWhereInput = {
     ...(filters.action ? { action: filters.action } : {}),
+    ...(filters.conversationId ? { conversationId: filters.conversationId } : {}),
     ...(filters.actor
       ? {
           actor: {
@@ -85,8 +92,7 @@ export async function listAudit(prisma: Pick<Db, "auditLog">, filters: AuditList
   };
 }
 
-/** audit.actions: the actions the log holds, for the filter. */
-export async function listAuditActions(prisma: Pick<Db, "auditLog">): Promise<string[]> {
-  const rows = await prisma.auditLog.findMany({ distinct: ["action"], select: { action: true } });
-  return rows.map((row) => row.action).sort();
+/** audit.actions: every action the log records (a constant: no query over the log). */
+export function listAuditActions(): AuditAction[] {
+  return [...AUDIT_ACTIONS];
 }

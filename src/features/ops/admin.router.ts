@@ -29,6 +29,7 @@ export const adminRouter = router({
                 ran: z.boolean(),
                 failed: z.boolean(),
                 deletedMessages: z.number().int(),
+                deletedAuditEntries: z.number().int(),
               })
               .nullable(),
           })

@@ -1,13 +1,23 @@
+import pg from "pg";
 import { getMessagingSettings } from "~/features/settings/settings.service";
-import type { Db } from "~/server/db/client";
+import { connectionStringOf, type Db } from "~/server/db/client";
+import { env } from "~/server/env";
 import type { Logger } from "~/server/logger";
 
-// Message retention: messages older than the settings' messageRetentionDays are
-// deleted for good, in batches of their own short transactions, oldest first.
-// Each batch takes a transaction-scoped advisory lock with pg_try_advisory_xact_lock:
-// if another instance holds it, that instance is running and this run stops.
+// Retention: messages older than the settings' messageRetentionDays, then audit
+// log entries older than AUDIT_RETENTION_DAYS, are deleted for good, in batches
+// of their own short statements or transactions, oldest first.
 //
-// Per batch, in one transaction:
+// One instance runs it at a time, for the whole run: the run opens a connection of
+// its own (outside the pool, which may be a single connection) and takes the
+// session-level advisory lock pg_try_advisory_lock on it; if another instance holds
+// the lock, this run stops at once and deletes nothing. The lock is released (and
+// the connection closed) in `finally`; an instance that dies mid-run loses its
+// session and with it the lock. PGlite serves every connection on one session,
+// where an advisory lock is re-entrant, so a second guard keeps two runs of one
+// process on one database apart (PGlite has one process by construction).
+//
+// Per message batch, in one transaction:
 // - the messages go; their reactions follow by ON DELETE CASCADE;
 // - stored events about them: those older than the cutoff are deleted, newer ones
 //   (an edit or reaction after the cutoff) have the message's content blanked, so
@@ -18,6 +28,8 @@ import type { Logger } from "~/server/logger";
 //   remaining seq (or all of them, when none remains) answer for nothing now;
 // - a conversation whose newest message went loses its preview (and its sender);
 //   last_message_at stays, so the list keeps its order.
+//
+// Audit entries go by age alone, a batch per statement.
 
 /** Arbitrary but fixed: the advisory lock key of the retention job. */
 export const RETENTION_LOCK_KEY = 7_417_000_001n;
@@ -47,6 +59,7 @@ export interface RetentionSchedule {
     ran: boolean;
     failed: boolean;
     deletedMessages: number;
+    deletedAuditEntries: number;
   } | null;
 }
 
@@ -61,9 +74,31 @@ export interface RetentionResult {
   retentionDays: number;
   cutoff: Date;
   deletedMessages: number;
+  /** Message batches that deleted something. */
   batches: number;
+  /** AUDIT_RETENTION_DAYS of this run. */
+  auditRetentionDays: number;
+  /** Audit entries written before this moment are deleted. */
+  auditCutoff: Date;
+  deletedAuditEntries: number;
   /** False when another instance held the lock: it runs, this one stopped. */
   ran: boolean;
+}
+
+/** What a run reports after each batch it committed. */
+export interface RetentionBatch {
+  table: "messages" | "audit_log";
+  deleted: number;
+}
+
+export interface RetentionRunOptions {
+  batchSize?: number;
+  now?: Date;
+  signal?: AbortSignal;
+  /** Default: AUDIT_RETENTION_DAYS. */
+  auditRetentionDays?: number;
+  /** Called after each committed batch, with the lock still held (progress, tests). */
+  afterBatch?: (batch: RetentionBatch) => void | Promise<void>;
 }
 
 async function cutoffNow(prisma: Db): Promise<{ retentionDays: number; cutoff: Date }> {
@@ -77,31 +112,108 @@ export async function retentionPreview(prisma: Db): Promise<RetentionPreview> {
   return { retentionDays, cutoff, messages, schedule: retentionSchedule() };
 }
 
-/** One run: deletes every message older than the retention period, batch by batch. */
-export async function runRetention(
-  prisma: Db,
-  options: { batchSize?: number; now?: Date; signal?: AbortSignal } = {},
-): Promise<RetentionResult> {
-  const { retentionDays } = await cutoffNow(prisma);
-  const cutoff = new Date((options.now ?? new Date()).getTime() - retentionDays * DAY_MS);
+/** One run: deletes every message, then every audit entry, older than its retention period, batch by batch. */
+export async function runRetention(prisma: Db, options: RetentionRunOptions = {}): Promise<RetentionResult> {
+  const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? RETENTION_BATCH_SIZE;
-  let deletedMessages = 0;
-  let batches = 0;
-  while (!options.signal?.aborted) {
-    const outcome = await deleteBatch(prisma, cutoff, batchSize);
-    if (outcome === "locked") return { retentionDays, cutoff, deletedMessages, batches, ran: false };
-    deletedMessages += outcome;
-    if (outcome > 0) batches += 1;
-    if (outcome < batchSize) break;
+  const auditRetentionDays = options.auditRetentionDays ?? env().AUDIT_RETENTION_DAYS;
+  const lock = await acquireRunLock(prisma);
+  try {
+    const { retentionDays } = await cutoffNow(prisma);
+    const result: RetentionResult = {
+      retentionDays,
+      cutoff: new Date(now.getTime() - retentionDays * DAY_MS),
+      deletedMessages: 0,
+      batches: 0,
+      auditRetentionDays,
+      auditCutoff: new Date(now.getTime() - auditRetentionDays * DAY_MS),
+      deletedAuditEntries: 0,
+      ran: lock !== null,
+    };
+    if (!lock) return result;
+    const batch = async (table: RetentionBatch["table"], remove: () => Promise<number>) => {
+      lock.check();
+      const deleted = await remove();
+      if (deleted > 0) await options.afterBatch?.({ table, deleted });
+      return deleted;
+    };
+    while (!options.signal?.aborted) {
+      const deleted = await batch("messages", () => deleteBatch(prisma, result.cutoff, batchSize));
+      result.deletedMessages += deleted;
+      if (deleted > 0) result.batches += 1;
+      if (deleted < batchSize) break;
+    }
+    while (!options.signal?.aborted) {
+      const deleted = await batch("audit_log", () => deleteAuditBatch(prisma, result.auditCutoff, batchSize));
+      result.deletedAuditEntries += deleted;
+      if (deleted < batchSize) break;
+    }
+    return result;
+  } finally {
+    await lock?.release();
   }
-  return { retentionDays, cutoff, deletedMessages, batches, ran: true };
 }
 
-async function deleteBatch(prisma: Db, cutoff: Date, batchSize: number): Promise<number | "locked"> {
+interface RunLock {
+  /** Throws once the lock's connection is gone: its session, and so the lock, may be too. */
+  check(): void;
+  release(): Promise<void>;
+}
+
+/** The databases (by connection string) this process is running retention on now. */
+const globalForRunning = globalThis as unknown as { __chatlineRetentionRunning?: Set<string> };
+const runningHere = (globalForRunning.__chatlineRetentionRunning ??= new Set<string>());
+
+/** The run's lock, held on a connection of its own until release(); null while another run holds it. */
+async function acquireRunLock(prisma: Db): Promise<RunLock | null> {
+  const connectionString = connectionStringOf(prisma);
+  if (!connectionString) throw new Error("Retention needs a client made by createDatabase: it locks on a connection of its own.");
+  // Taken before any await: a second run of this process on this database stops here.
+  if (runningHere.has(connectionString)) return null;
+  runningHere.add(connectionString);
+  const client = new pg.Client({ connectionString, application_name: "chatline-retention" });
+  let lost: unknown;
+  let released = false;
+  // An error event without a listener would crash the process.
+  client.on("error", (error) => {
+    lost ??= error;
+  });
+  client.on("end", () => {
+    if (!released) lost ??= new Error("the connection ended");
+  });
+  const close = async () => {
+    released = true;
+    await client.end().catch(() => undefined);
+    runningHere.delete(connectionString);
+  };
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [
+      RETENTION_LOCK_KEY.toString(),
+    ]);
+    if (!rows[0]?.locked) {
+      await close();
+      return null;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    check() {
+      if (lost) throw new Error("Retention lost its lock's connection; the next run carries on.", { cause: lost });
+    },
+    async release() {
+      // Closing the session would release it on PostgreSQL; PGlite's one session outlives the socket.
+      if (!lost) await client.query("SELECT pg_advisory_unlock($1::bigint)", [RETENTION_LOCK_KEY.toString()]).catch(() => undefined);
+      await close();
+    },
+  };
+}
+
+async function deleteBatch(prisma: Db, cutoff: Date, batchSize: number): Promise<number> {
   return prisma.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY}) AS locked`;
-      if (!lock?.locked) return "locked" as const;
       const deleted = await tx.$queryRaw<{ id: string; conversation_id: string }[]>`
         DELETE FROM messages WHERE id IN (
           SELECT id FROM messages WHERE created_at < ${cutoff} ORDER BY created_at LIMIT ${batchSize}
@@ -130,6 +242,12 @@ async function deleteBatch(prisma: Db, cutoff: Date, batchSize: number): Promise
   );
 }
 
+async function deleteAuditBatch(prisma: Db, cutoff: Date, batchSize: number): Promise<number> {
+  return prisma.$executeRaw`
+    DELETE FROM audit_log WHERE id IN (
+      SELECT id FROM audit_log WHERE created_at < ${cutoff} ORDER BY created_at LIMIT ${batchSize})`;
+}
+
 /**
  * Runs retention now and then every `intervalMs` (first run after `firstRunMs`).
  * Every instance schedules it; the advisory lock lets one work at a time, and
@@ -140,6 +258,8 @@ export function scheduleRetention(options: {
   log: Logger;
   intervalMs: number;
   firstRunMs?: number;
+  /** Default: AUDIT_RETENTION_DAYS. */
+  auditRetentionDays?: number;
 }): { stop(): Promise<void> } {
   const controller = new AbortController();
   let running: Promise<void> | undefined;
@@ -155,16 +275,16 @@ export function scheduleRetention(options: {
     schedule.nextRunAt = new Date(Date.now() + options.intervalMs);
     if (running || controller.signal.aborted) return;
     const startedAt = new Date();
-    const finish = (ran: boolean, failed: boolean, deletedMessages: number) => {
-      schedule.lastRun = { startedAt, finishedAt: new Date(), ran, failed, deletedMessages };
+    const finish = (ran: boolean, failed: boolean, deletedMessages: number, deletedAuditEntries: number) => {
+      schedule.lastRun = { startedAt, finishedAt: new Date(), ran, failed, deletedMessages, deletedAuditEntries };
     };
-    running = runRetention(options.prisma, { signal: controller.signal })
+    running = runRetention(options.prisma, { signal: controller.signal, auditRetentionDays: options.auditRetentionDays })
       .then((result) => {
-        finish(result.ran, false, result.deletedMessages);
-        if (result.deletedMessages > 0 || !result.ran) options.log.info({ ...result }, "retention run");
+        finish(result.ran, false, result.deletedMessages, result.deletedAuditEntries);
+        if (result.deletedMessages > 0 || result.deletedAuditEntries > 0 || !result.ran) options.log.info({ ...result }, "retention run");
       })
       .catch((error: unknown) => {
-        finish(false, true, 0);
+        finish(false, true, 0, 0);
         options.log.warn({ err: error }, "retention run failed; the next interval retries");
       })
       .finally(() => {

@@ -6,11 +6,15 @@ import type { Logger } from "~/server/logger";
 import { ACTIVE_WINDOW_MS, instanceActivity } from "./activity";
 
 // The messaging status of every instance. Each instance writes a small snapshot
-// of itself to Redis every few seconds (`chatline:<installation>:status:<instanceId>`,
-// expiring after three missed beats, deleted on shutdown); a reader sums what is
-// there, with its own numbers taken live. Users and conversations are counted
-// once in the total even when several instances see them (the snapshots carry
-// their ids, the response only counts). Without Redis: this process only.
+// of itself every few seconds into one Redis hash per installation
+// (`chatline:<installation>:status`, field = instance id, value = the snapshot with
+// its `reportedAt`) and removes its field on shutdown. A reader takes the whole
+// hash (HGETALL: no keyspace scan of a shared Redis), ignores and removes entries
+// older than three missed beats (an instance killed with SIGKILL never cleans up),
+// and sums what is left, with its own numbers taken live. Users and conversations
+// are counted once in the total even when several instances see them (the
+// snapshots carry their ids, the response only counts). Without Redis: this
+// process only.
 
 export const instanceStatusSchema = z.object({
   instanceId: z.string(),
@@ -41,13 +45,26 @@ export const messagingStatusSchema = z.object({
 });
 export type MessagingStatus = z.infer<typeof messagingStatusSchema>;
 
-interface Heartbeat extends InstanceStatus {
-  onlineUserIds: string[];
-  typingUserIds: string[];
-  activeConversationIds: string[];
-}
+/** One instance's entry in the registry hash. */
+const heartbeatSchema = instanceStatusSchema.extend({
+  onlineUserIds: z.array(z.string()),
+  typingUserIds: z.array(z.string()),
+  activeConversationIds: z.array(z.string()),
+});
+type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 export const STATUS_HEARTBEAT_MS = 5_000;
+/** An entry older than this many beats belongs to an instance that is gone. */
+export const STATUS_MISSED_BEATS = 3;
+
+/** The registry of one installation: a hash, one field per instance. */
+export function statusRegistryKey(prefix: string): string {
+  return `${prefix}status`;
+}
+
+// Removes a field only if it still holds the value the reader judged stale, so an
+// instance that beats again between the read and the removal keeps its entry.
+const DELETE_IF_UNCHANGED = `if redis.call("HGET", KEYS[1], ARGV[1]) == ARGV[2] then return redis.call("HDEL", KEYS[1], ARGV[1]) end return 0`;
 
 export interface StatusReporterOptions {
   redis: Redis | null;
@@ -64,18 +81,25 @@ export class StatusReporter {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
   private closed = false;
+  /** The beat under way, which close() lets land before removing the entry. */
+  private beating: Promise<void> | undefined;
 
   constructor(private readonly options: StatusReporterOptions) {
     this.intervalMs = options.intervalMs ?? STATUS_HEARTBEAT_MS;
     if (options.redis) {
-      void this.beat();
-      this.timer = setInterval(() => void this.beat(), this.intervalMs);
+      this.beatNow();
+      this.timer = setInterval(() => this.beatNow(), this.intervalMs);
       this.timer.unref();
     }
   }
 
   private get key() {
-    return `${this.options.prefix}status:${instanceId}`;
+    return statusRegistryKey(this.options.prefix);
+  }
+
+  /** How old an entry may be before the reader treats its instance as gone. */
+  private get staleAfterMs() {
+    return this.intervalMs * STATUS_MISSED_BEATS;
   }
 
   /** This instance now. */
@@ -96,10 +120,24 @@ export class StatusReporter {
     };
   }
 
+  private beatNow() {
+    if (this.beating) return;
+    this.beating = this.beat().finally(() => {
+      this.beating = undefined;
+    });
+  }
+
   private async beat() {
     if (this.closed || !this.options.redis) return;
     try {
-      await this.options.redis.set(this.key, JSON.stringify(this.local()), "PX", this.intervalMs * 3);
+      // The hash itself expires once no instance beats any more (all of them gone).
+      const results = await this.options.redis
+        .multi()
+        .hset(this.key, instanceId, JSON.stringify(this.local()))
+        .pexpire(this.key, this.staleAfterMs)
+        .exec();
+      const failed = results?.find(([error]) => error)?.[0];
+      if (failed) throw failed;
     } catch (error) {
       this.options.log.warn({ err: error }, "status heartbeat failed");
     }
@@ -139,23 +177,21 @@ export class StatusReporter {
   }
 
   private async readOthers(redis: Redis): Promise<Heartbeat[]> {
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, batch] = await redis.scan(cursor, "MATCH", `${this.options.prefix}status:*`, "COUNT", 200);
-      cursor = next;
-      keys.push(...batch.filter((key) => key !== this.key));
-    } while (cursor !== "0");
-    if (keys.length === 0) return [];
-    const values = await redis.mget(...keys);
+    const entries = await redis.hgetall(this.key);
+    const oldest = Date.now() - this.staleAfterMs;
     const beats: Heartbeat[] = [];
-    for (const value of values) {
-      if (!value) continue;
-      try {
-        beats.push(JSON.parse(value) as Heartbeat);
-      } catch {
-        // A snapshot we cannot read is skipped; it expires by itself.
-      }
+    const stale: [field: string, value: string][] = [];
+    for (const [field, value] of Object.entries(entries)) {
+      if (field === instanceId) continue;
+      const beat = parseHeartbeat(value);
+      // Unreadable, or missed three beats: its instance is gone (killed, or an older version).
+      if (!beat || beat.instanceId !== field || !(Date.parse(beat.reportedAt) >= oldest)) stale.push([field, value]);
+      else beats.push(beat);
+    }
+    if (stale.length > 0) {
+      await Promise.all(stale.map(([field, value]) => redis.eval(DELETE_IF_UNCHANGED, 1, this.key, field, value))).catch(
+        (error: unknown) => this.options.log.warn({ err: error }, "removing stale status entries failed"),
+      );
     }
     return beats;
   }
@@ -163,8 +199,18 @@ export class StatusReporter {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await this.options.redis?.del(this.key).catch(() => undefined);
+    await this.beating;
+    await this.options.redis?.hdel(this.key, instanceId).catch(() => undefined);
     if (globalForStatus.__chatlineStatus === this) globalForStatus.__chatlineStatus = undefined;
+  }
+}
+
+function parseHeartbeat(value: string): Heartbeat | undefined {
+  try {
+    const parsed = heartbeatSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }
 

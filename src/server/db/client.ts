@@ -15,11 +15,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Where each client made by createDatabase connects (for the rare job that needs a session of its own). */
+const connectionStrings = new WeakMap<PrismaClient, string>();
+
+/**
+ * The connection string of a client made by createDatabase: a job that must hold
+ * a session-level lock (retention) opens its own connection with it, so it takes
+ * nothing from the pool (one connection on PGlite).
+ */
+export function connectionStringOf(prisma: PrismaClient): string | undefined {
+  return connectionStrings.get(prisma);
+}
+
 export function createDatabase(connectionString: string, options: { poolSize?: number } = {}): Database {
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
   // A dropped idle connection must not crash the process; the pool reconnects.
   pool.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  connectionStrings.set(prisma, connectionString);
   let closed: Promise<void> | undefined;
   return {
     prisma,

@@ -14,7 +14,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "~
 import { SETTINGS_KEYS } from "~/features/settings/contracts";
 import { formatSettingValue, SETTING_LABELS } from "~/features/settings/setting-labels";
 import { api } from "~/trpc/react";
-import { auditListInput, type AuditEntryView, type AuditListInput } from "../contracts";
+import { AUDIT_ACTIONS, auditListInput, type AuditEntryView, type AuditListInput } from "../contracts";
 
 const PAGE_SIZE = 25;
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
@@ -22,12 +22,17 @@ const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle
 interface FilterFields {
   action: string;
   actor: string;
+  /** A conversation's id: its whole audit trail. */
+  conversation: string;
   /** yyyy-mm-dd, local days: from the start of `from` to the end of `to`. */
   from: string;
   to: string;
 }
 
-const NO_FILTERS: FilterFields = { action: "", actor: "", from: "", to: "" };
+const NO_FILTERS: FilterFields = { action: "", actor: "", conversation: "", from: "", to: "" };
+
+/** The fields that can hold a mistake, with the message shown under each. */
+type FieldErrors = Partial<Record<"conversationId" | "to", string>>;
 
 function startOfLocalDay(day: string): Date {
   return new Date(`${day}T00:00:00`);
@@ -39,18 +44,18 @@ function toInput(fields: FilterFields): AuditListInput {
   return {
     action: fields.action || undefined,
     actor: fields.actor.trim() || undefined,
+    conversationId: fields.conversation.trim().toLowerCase() || undefined,
     from: fields.from ? startOfLocalDay(fields.from) : undefined,
     to: end,
     limit: PAGE_SIZE,
   };
 }
 
-/** The audit log: filters by action, actor and days, newest first, more on request. */
+/** The audit log: filters by action, actor, conversation and days, newest first, more on request. */
 export function AuditLog() {
   const [fields, setFields] = useState<FilterFields>(NO_FILTERS);
   const [applied, setApplied] = useState<AuditListInput>(() => toInput(NO_FILTERS));
-  const [rangeError, setRangeError] = useState<string | null>(null);
-  const actions = api.audit.actions.useQuery(undefined, { refetchOnWindowFocus: false });
+  const [errors, setErrors] = useState<FieldErrors>({});
   const log = api.audit.list.useInfiniteQuery(applied, {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
     refetchOnWindowFocus: false,
@@ -62,28 +67,40 @@ export function AuditLog() {
     const input = toInput(fields);
     const checked = auditListInput.safeParse(input);
     if (!checked.success) {
-      setRangeError(checked.error.issues[0]?.message ?? "Check the filters.");
+      const found: FieldErrors = {};
+      for (const issue of checked.error.issues) {
+        const field = issue.path[0] === "conversationId" ? "conversationId" : "to";
+        found[field] ??= issue.message;
+      }
+      setErrors(found);
       return;
     }
-    setRangeError(null);
+    setErrors({});
     setApplied(input);
   };
   const reset = () => {
     setFields(NO_FILTERS);
-    setRangeError(null);
+    setErrors({});
     setApplied(toInput(NO_FILTERS));
+  };
+  /** Everything recorded about one conversation (from a row's target). */
+  const showConversation = (conversationId: string) => {
+    const next = { ...NO_FILTERS, conversation: conversationId };
+    setFields(next);
+    setErrors({});
+    setApplied(toInput(next));
   };
   const set = (name: keyof FilterFields) => (event: { target: { value: string } }) =>
     setFields((current) => ({ ...current, [name]: event.target.value }));
 
   return (
     <div className="grid gap-4">
-      <form onSubmit={apply} noValidate aria-label="Filter the audit log" className="grid gap-3 rounded-xl border p-4 sm:grid-cols-2 lg:grid-cols-4">
+      <form onSubmit={apply} noValidate aria-label="Filter the audit log" className="grid gap-3 rounded-xl border p-4 sm:grid-cols-2 lg:grid-cols-5">
         <div className="grid gap-2">
           <Label htmlFor="audit-action">Action</Label>
           <NativeSelect id="audit-action" value={fields.action} onChange={set("action")}>
             <NativeSelectOption value="">Any action</NativeSelectOption>
-            {(actions.data ?? []).map((action) => (
+            {AUDIT_ACTIONS.map((action) => (
               <NativeSelectOption key={action} value={action}>
                 {action}
               </NativeSelectOption>
@@ -93,6 +110,25 @@ export function AuditLog() {
         <div className="grid gap-2">
           <Label htmlFor="audit-actor">Actor</Label>
           <Input id="audit-actor" type="search" placeholder="Name or email" value={fields.actor} onChange={set("actor")} />
+        </div>
+        <div className="grid gap-2">
+          <Label htmlFor="audit-conversation">Conversation</Label>
+          <Input
+            id="audit-conversation"
+            type="search"
+            placeholder="Conversation id"
+            spellCheck={false}
+            autoComplete="off"
+            value={fields.conversation}
+            onChange={set("conversation")}
+            aria-invalid={errors.conversationId ? true : undefined}
+            aria-describedby={errors.conversationId ? "audit-conversation-error" : undefined}
+          />
+          {errors.conversationId && (
+            <p id="audit-conversation-error" className="text-destructive text-sm">
+              {errors.conversationId}
+            </p>
+          )}
         </div>
         <div className="grid gap-2">
           <Label htmlFor="audit-from">From</Label>
@@ -105,16 +141,16 @@ export function AuditLog() {
             type="date"
             value={fields.to}
             onChange={set("to")}
-            aria-invalid={rangeError ? true : undefined}
-            aria-describedby={rangeError ? "audit-range-error" : undefined}
+            aria-invalid={errors.to ? true : undefined}
+            aria-describedby={errors.to ? "audit-range-error" : undefined}
           />
-          {rangeError && (
+          {errors.to && (
             <p id="audit-range-error" className="text-destructive text-sm">
-              {rangeError}
+              {errors.to}
             </p>
           )}
         </div>
-        <div className="flex gap-2 sm:col-span-2 lg:col-span-4">
+        <div className="flex gap-2 sm:col-span-2 lg:col-span-5">
           <Button type="submit">Apply filters</Button>
           <Button type="button" variant="outline" onClick={reset}>
             Reset
@@ -168,7 +204,22 @@ export function AuditLog() {
                       <span className="text-muted-foreground">—</span>
                     )}
                   </TableCell>
-                  <TableCell className="text-xs">{targetOf(entry)}</TableCell>
+                  <TableCell className="text-xs">
+                    {entry.conversationId ? (
+                      <Button
+                        type="button"
+                        variant="link"
+                        size="sm"
+                        className="h-auto p-0 text-xs"
+                        onClick={() => showConversation(entry.conversationId!)}
+                        title={`Everything recorded about conversation ${entry.conversationId}`}
+                      >
+                        {targetOf(entry)}
+                      </Button>
+                    ) : (
+                      targetOf(entry)
+                    )}
+                  </TableCell>
                   <TableCell className="font-mono text-xs">{entry.ip ?? "—"}</TableCell>
                   <TableCell className="max-w-md text-xs whitespace-normal">{detailsOf(entry)}</TableCell>
                 </TableRow>

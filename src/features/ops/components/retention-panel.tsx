@@ -85,7 +85,11 @@ export function RetentionPanel({ canEditSettings }: { canEditSettings: boolean }
                         {data.schedule.lastRun.failed
                           ? "failed (the next run retries)"
                           : data.schedule.lastRun.ran
-                            ? `deleted ${count.format(data.schedule.lastRun.deletedMessages)}`
+                            ? `deleted ${count.format(data.schedule.lastRun.deletedMessages)} ${
+                                data.schedule.lastRun.deletedMessages === 1 ? "message" : "messages"
+                              } and ${count.format(data.schedule.lastRun.deletedAuditEntries)} audit ${
+                                data.schedule.lastRun.deletedAuditEntries === 1 ? "entry" : "entries"
+                              }`
                             : "another instance was running it"}
                       </>
                     ) : (

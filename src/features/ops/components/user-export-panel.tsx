@@ -81,7 +81,7 @@ export function UserExportPanel() {
                   </div>
                   <Button size="sm" variant="outline" asChild>
                     {/* A plain link: the answer carries Content-Disposition: attachment. */}
-                    <a href={exportHref(user.id)} download aria-label={`Download ${user.name || user.email}'s data`}>
+                    <a href={exportHref(user.id)} download aria-label={`Download JSON for ${user.name || user.email}`}>
                       <DownloadIcon aria-hidden="true" />
                       Download JSON
                     </a>

@@ -1,0 +1,87 @@
+import { readFile } from "node:fs/promises";
+import { expect, test, type Download } from "@playwright/test";
+import { ANA, expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, uniqueAccount } from "./fixtures";
+
+// The operations an admin and a member reach from the pages: "Download my data"
+// in the account menu, and the operations page (live status, retention, an
+// admin's export of someone's data).
+
+test.describe.configure({ timeout: 90_000 });
+
+const ADMIN = { email: "admin@example.com", name: "Ada Admin" };
+const EXPORT_FILE = /^chatline-export-\d{4}-\d{2}-\d{2}\.json$/;
+
+async function exported(download: Download) {
+  expect(download.suggestedFilename()).toMatch(EXPORT_FILE);
+  const path = await download.path();
+  return JSON.parse(await readFile(path, "utf8")) as {
+    format: string;
+    user: { email: string; name: string };
+    conversations: { type: string; participants: { name: string }[]; messages: { content: string | null; senderName: string | null }[] }[];
+  };
+}
+
+test("a member downloads their data from the account menu, with what they wrote", async ({ browser }) => {
+  // A new account: the export is limited per person and minute, and a retry must not meet the limit.
+  const account = uniqueAccount("export");
+  const page = await (await browser.newContext()).newPage();
+  await fillSignUpForm(page, account);
+  await expect(page).toHaveURL("/", { timeout: 20_000 });
+
+  await page.goto("/messages");
+  await page.getByRole("button", { name: "New conversation" }).click();
+  await page.getByLabel("Search people").fill("Ana");
+  await page.getByRole("button", { name: new RegExp(ANA.name) }).click();
+  const composer = page.getByRole("textbox", { name: "Message", exact: true });
+  const text = `Keep this one ${Date.now()}`;
+  await composer.fill(text);
+  await composer.press("Enter");
+  await expect(page.getByRole("list", { name: "Messages" }).getByText(text)).toBeVisible();
+  await expect(page.getByRole("list", { name: "Messages" }).getByText(/^(Sent|Delivered|Read)$/)).toBeVisible();
+
+  await page.getByRole("button", { name: /Account menu for/ }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("menuitem", { name: "Download my data" }).click(),
+  ]);
+  const data = await exported(download);
+  expect(data.format).toBe("chatline-export/1");
+  expect(data.user).toMatchObject({ email: account.email, name: account.name });
+  expect(data.conversations).toHaveLength(1);
+  expect(data.conversations[0]!.participants.map((p) => p.name).sort()).toEqual([account.name, ANA.name].sort());
+  expect(data.conversations[0]!.messages.map((m) => m.content)).toContain(text);
+});
+
+test("an admin sees who is connected and what retention would delete, and exports a person's data", async ({ browser }) => {
+  const admin = await signedInPage(browser, ADMIN);
+  await admin.goto("/dashboard/settings/messaging");
+  await admin.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Operations" }).click();
+  await expect(admin).toHaveURL("/dashboard/operations");
+  await expect(admin.getByRole("heading", { level: 1, name: "Operations" })).toBeVisible();
+
+  // The admin's own page holds an event stream: at least one socket and one online user.
+  await expect(admin.getByRole("heading", { name: "Live status" })).toBeVisible();
+  await expect
+    .poll(async () => Number(await admin.getByTestId("status-total-onlineUsers").textContent()), { timeout: 15_000 })
+    .toBeGreaterThanOrEqual(1);
+  expect(Number(await admin.getByTestId("status-total-sockets").textContent())).toBeGreaterThanOrEqual(1);
+  await expect(admin.getByRole("table", { name: "Per instance" }).getByRole("row")).not.toHaveCount(1);
+
+  await expect(admin.getByRole("heading", { name: "Message retention" })).toBeVisible();
+  await expect(admin.getByTestId("retention-messages")).toHaveText(/^\d[\d,]* messages?$/);
+
+  // Someone's data: search, then the download link.
+  await admin.getByLabel("Name or email").fill(ANA.email);
+  await admin.getByRole("button", { name: "Search" }).click();
+  const match = admin.getByRole("list", { name: "Matching people" }).getByRole("listitem").filter({ hasText: ANA.email });
+  await expect(match).toBeVisible();
+  await expectAccessible(admin, "the operations page");
+  await admin.screenshot({ path: `${SCREENSHOT_DIR}/admin-operations.png`, fullPage: true });
+  const [download] = await Promise.all([admin.waitForEvent("download"), match.getByRole("link").click()]);
+  const data = await exported(download);
+  expect(data.user).toMatchObject({ email: ANA.email, name: ANA.name });
+  // An admin's export holds the person's own messages only.
+  for (const conversation of data.conversations) {
+    for (const message of conversation.messages) expect([ANA.name, null]).toContain(message.senderName);
+  }
+});
