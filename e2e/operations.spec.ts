@@ -9,7 +9,8 @@ import { ANA, expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, un
 test.describe.configure({ timeout: 90_000 });
 
 const ADMIN = { email: "admin@example.com", name: "Ada Admin" };
-const EXPORT_FILE = /^chatline-export-\d{4}-\d{2}-\d{2}\.json$/;
+/** chatline-export-2026-11-22.json; an admin's export of someone names them: chatline-export-ana-example-com-2026-11-22.json. */
+const EXPORT_FILE = /^chatline-export-([a-z0-9-]+-)?\d{4}-\d{2}-\d{2}\.json$/;
 
 async function exported(download: Download) {
   expect(download.suggestedFilename()).toMatch(EXPORT_FILE);
@@ -78,6 +79,7 @@ test("an admin sees who is connected and what retention would delete, and export
   await expectAccessible(admin, "the operations page");
   await admin.screenshot({ path: `${SCREENSHOT_DIR}/admin-operations.png`, fullPage: true });
   const [download] = await Promise.all([admin.waitForEvent("download"), match.getByRole("link").click()]);
+  expect(download.suggestedFilename()).toContain("ana-example-com");
   const data = await exported(download);
   expect(data.user).toMatchObject({ email: ANA.email, name: ANA.name });
   // An admin's export holds the person's own messages only.

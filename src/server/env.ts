@@ -82,6 +82,8 @@ export const envSchema = z.object({
   /** Bearer token for /api/metrics; without it the metrics answer only on loopback, not through a proxy. */
   METRICS_TOKEN: optionalNonEmpty.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   // Initial messaging settings (the admin page changes them afterwards).
+  /** The least time between two data exports by one person (GET /api/export). */
+  EXPORT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   MESSAGING_ENABLED: optionalNonEmpty.pipe(booleanFromString.optional()),
   MESSAGING_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(100).max(5000).optional(),
   MESSAGING_RETENTION_DAYS: z.coerce.number().int().min(7).max(365).optional(),

@@ -177,7 +177,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
 
   configureRedis(env.REDIS_URL ?? null);
   const redis = getRedis();
-  configureRateLimits({ socketMessagesPerWindow: env.SOCKET_MESSAGES_PER_MINUTE });
+  configureRateLimits({ socketMessagesPerWindow: env.SOCKET_MESSAGES_PER_MINUTE, exportWindowSeconds: env.EXPORT_INTERVAL_SECONDS });
   cleanups.push("redis", () => closeRedis());
 
   const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });

@@ -37,7 +37,7 @@ export function UserExportPanel() {
         </CardTitle>
         <CardDescription>
           Their account, their conversations and the messages they wrote there (not what others wrote to them), as
-          JSON. Each export is recorded in the audit log; you can download one a minute.
+          JSON. Each export is recorded in the audit log; downloads are limited (one a minute by default).
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
