@@ -40,23 +40,26 @@ const UNCAPPED_POINTS = 1_000_000_000;
 export type MessageWrite = "send" | "edit" | "react";
 
 /**
- * What a member's other calls may cost a minute: a multiple of `rateLimitPerMinute`
- * (60 by default: 60 conversation changes, 120 searches, 240 typing reports, 600
- * read marks and 1,200 reads a minute), never below a floor, so a strict send
- * limit does not starve the reads a client makes as it scrolls and catches up.
- * Generous for a person, a wall for a script.
+ * What a member's other calls may cost a minute: a multiple of `rateLimitPerMinute`,
+ * never below a floor, so a strict send limit does not starve what a client does
+ * by itself (it refetches lists and marks read as events arrive, coalesced to
+ * about one refetch a second: conversation-refresh.ts). At the default 60: 60
+ * conversation changes, 60 deletions, 120 searches, 240 typing reports, 600 read
+ * marks and 1,200 reads a minute. Generous for a person, a wall for a script.
  */
 export const USER_CALL_BUDGETS = {
   /** Create a direct or group conversation, add or remove members, mute. */
   conversationChange: { timesSendLimit: 1, atLeast: 10 },
+  /** Delete a message. */
+  messageDelete: { timesSendLimit: 1, atLeast: 30 },
   /** Search people and conversations. */
   search: { timesSendLimit: 2, atLeast: 30 },
   /** Typing reports, and presence changes. */
   typing: { timesSendLimit: 4, atLeast: 60 },
   /** Read positions. */
-  readMark: { timesSendLimit: 10, atLeast: 120 },
+  readMark: { timesSendLimit: 10, atLeast: 600 },
   /** Lists, pages, conversations, statuses, presence look-ups. */
-  read: { timesSendLimit: 20, atLeast: 300 },
+  read: { timesSendLimit: 20, atLeast: 1_200 },
 } as const;
 export type UserCallKind = keyof typeof USER_CALL_BUDGETS;
 
@@ -92,6 +95,7 @@ function build(config: RateLimitConfig): Limiters {
       edit: shared("message-edit"),
       react: shared("message-react"),
       conversationChange: shared("user-conversation-change"),
+      messageDelete: shared("user-message-delete"),
       search: shared("user-search"),
       typing: shared("user-typing"),
       readMark: shared("user-read-mark"),

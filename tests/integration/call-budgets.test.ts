@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userCallBudget } from "~/server/rate-limits";
 import type { NodeTrpcClient } from "~/trpc/node-client";
@@ -44,7 +45,8 @@ describe("per-user call budgets", () => {
     expect(userCallBudget("conversationChange", 2)).toBe(10);
     expect(userCallBudget("search", 60)).toBe(120);
     expect(userCallBudget("read", 60)).toBe(1200);
-    expect(userCallBudget("read", 1)).toBe(300);
+    expect(userCallBudget("read", 1)).toBe(1200);
+    expect(userCallBudget("read", 100)).toBe(2000);
   });
 
   it("conversation changes: per user, refused with when to retry, lifted at once when the limit is raised", async () => {
@@ -92,6 +94,16 @@ describe("per-user call budgets", () => {
       outcomes.push(await codeOf(ana.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: i % 2 === 0 })));
     }
     expect(outcomes.slice(0, budget).every((code) => code === "allowed")).toBe(true);
+    expect(outcomes.at(-1)).toBe("TOO_MANY_REQUESTS");
+  });
+
+  it("deletions: a script deleting random ids in a loop is stopped", async () => {
+    await admin.api.settings.update.mutate({ rateLimitPerMinute: 1 });
+    const ana = await member("Deleter");
+    const budget = userCallBudget("messageDelete", 1);
+    const outcomes: (string | undefined)[] = [];
+    for (let i = 0; i <= budget; i += 1) outcomes.push(await codeOf(ana.api.messages.delete.mutate({ messageId: randomUUID() })));
+    expect(new Set(outcomes.slice(0, budget))).toEqual(new Set(["NOT_FOUND"]));
     expect(outcomes.at(-1)).toBe("TOO_MANY_REQUESTS");
   });
 });

@@ -5,6 +5,7 @@ import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { getQueryKey } from "@trpc/react-query";
 import { useRouter } from "next/navigation";
 import type { Conversation } from "~/features/conversations/contracts";
+import { refreshConversations } from "~/features/conversations/conversation-refresh";
 import type { Message } from "~/features/messages/contracts";
 import { alertIncoming } from "~/features/messages/incoming-alerts";
 import { patchInTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline } from "~/features/messages/timeline-cache";
@@ -16,7 +17,8 @@ import { liveState } from "./live-state";
 
 // Keeps the React Query caches in step with the user's event stream: messages of
 // open conversations are patched in place, lists that depend on them are
-// refetched. wsLink resumes the stream from its last event id after a reconnect.
+// refetched (coalesced: conversation-refresh.ts). wsLink resumes the stream from
+// its last event id after a reconnect.
 
 export type StreamStatus = "connecting" | "live" | "reconnecting";
 
@@ -86,7 +88,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
           const message = fromWire(event.message);
           if (message.senderId) liveState.clearTyping(message.conversationId, message.senderId);
           upsertInTimeline(utils, message);
-          void utils.conversations.invalidate();
+          refreshConversations(queryClient);
           if (message.type === "TEXT" && message.senderId !== viewerId && utils.settings.public.getData()?.enabled !== false) {
             void conversationFor(message.conversationId).then((conversation) => {
               // Unknown (not fetched, or no longer ours): better silent than ringing for a muted one.
@@ -115,7 +117,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
             reactions: [],
             deletedAt: message.deletedAt ?? new Date(),
           }));
-          void utils.conversations.invalidate();
+          refreshConversations(queryClient);
           break;
         case "reaction.updated":
           patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({ ...message, reactions: event.reactions }));
@@ -138,13 +140,15 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
                 }
               : conversation,
           );
-          void utils.conversations.invalidate();
+          // Others' receipts change only the ticks patched above; one's own (read on
+          // another device) changes unread counts.
+          if (event.userId === viewerId) refreshConversations(queryClient);
           break;
         case "conversation.created":
         case "conversation.members_added":
         case "conversation.member_removed":
         case "conversation.muted":
-          void utils.conversations.invalidate();
+          refreshConversations(queryClient);
           break;
         case "typing":
           liveState.setTyping(event.conversationId, event.userId, event.isTyping, Date.parse(event.expiresAt));

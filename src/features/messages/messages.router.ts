@@ -36,6 +36,7 @@ export const messagesRouter = router({
     .mutation(({ ctx, input }) => messages.editMessage(serviceDeps(ctx), ctx.user, input)),
 
   delete: member
+    .use(userCallBudget("messageDelete"))
     .input(messageIdInput)
     .output(okOutput)
     .mutation(({ ctx, input }) => messages.deleteMessage(serviceDeps(ctx), ctx.user, input)),

@@ -8,11 +8,12 @@ import type { Db } from "~/server/db/client";
 // Typing indicators go to the conversation's other members only, at most once
 // per THROTTLE_MS per person and conversation while typing continues, and carry
 // when they expire (the settings' typingIndicatorTimeout) so a lost "stopped"
-// never leaves one on screen. A "stopped" is passed on only after a "typing" was,
-// and a "typing" right after a "stopped" waits MIN_GAP_MS, so alternating reports
-// cannot make a fan-out per call (each report also counts against the user's
-// typing budget); the client repeats "typing" while its user types, so a report
-// dropped here is made good by the next one.
+// never leaves one on screen. A "stopped" is always passed on (it may end a
+// "typing" another instance passed on, and each report counts against the user's
+// typing budget), but does not reset the throttle: a "typing" right after it waits
+// MIN_GAP_MS, so alternating reports cannot make two fan-outs per call pair. The
+// client repeats "typing" while its user types, so one dropped here is made good
+// by the next.
 
 const THROTTLE_MS = 2_000;
 const MIN_GAP_MS = 500;
@@ -20,7 +21,7 @@ const MIN_GAP_MS = 500;
 interface LastReport {
   /** When the last report was passed on. */
   passedAt: number;
-  /** Whether it was "typing" (a "stopped" is due). */
+  /** Whether it was "typing". */
   typing: boolean;
 }
 
@@ -35,11 +36,7 @@ export class TypingNotifier {
     const key = `${user.id}:${input.conversationId}`;
     const now = Date.now();
     const last = this.lastSent.get(key);
-    if (input.isTyping) {
-      if (last && now - last.passedAt < (last.typing ? THROTTLE_MS : MIN_GAP_MS)) return { ok: true };
-    } else if (!last?.typing) {
-      return { ok: true };
-    }
+    if (input.isTyping && last && now - last.passedAt < (last.typing ? THROTTLE_MS : MIN_GAP_MS)) return { ok: true };
     this.lastSent.set(key, { passedAt: now, typing: input.isTyping });
     if (this.lastSent.size > 10_000) this.forgetOlderThan(now - THROTTLE_MS);
     instanceActivity().noteTyping(user.id, input.conversationId, input.isTyping ? now + limits.typingIndicatorTimeout : null);

@@ -10,7 +10,24 @@ import type { EventBus } from "~/server/realtime/event-bus";
 /** The bus message that says "roles or permissions changed". */
 export const ACCESS_NOTICE = JSON.stringify({ kind: "access.changed" });
 
-const globalForAccess = globalThis as unknown as { __chatlineAccessGeneration?: number };
+const globalForAccess = globalThis as unknown as {
+  __chatlineAccessGeneration?: number;
+  __chatlineAccessListeners?: Set<() => void>;
+};
+
+function listeners(): Set<() => void> {
+  globalForAccess.__chatlineAccessListeners ??= new Set();
+  return globalForAccess.__chatlineAccessListeners;
+}
+
+/**
+ * Calls `listener` whenever roles or permissions change (an open event stream
+ * re-checks its session then, not only on its timer). Returns the function that stops.
+ */
+export function onAccessChange(listener: () => void): () => void {
+  listeners().add(listener);
+  return () => listeners().delete(listener);
+}
 
 /** Bumped on every role or permission change seen by this process. */
 export function accessGeneration(): number {
@@ -19,6 +36,7 @@ export function accessGeneration(): number {
 
 function moveAccessGenerationOn(): void {
   globalForAccess.__chatlineAccessGeneration = accessGeneration() + 1;
+  for (const listener of listeners()) listener();
 }
 
 /**

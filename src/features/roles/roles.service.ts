@@ -3,6 +3,7 @@ import { PERMISSIONS, ROLES } from "~/features/permissions/catalog";
 import type { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
+import { logger } from "~/server/logger";
 import type { EventBus } from "~/server/realtime/event-bus";
 import { announceAccessChange } from "./access-changes";
 import {
@@ -30,6 +31,17 @@ export interface RolesDeps {
   prisma: Db;
   /** Where a change is announced to every instance (this one included). */
   bus: Pick<EventBus, "publish">;
+}
+
+/**
+ * The change is committed and audited; a bus that cannot take the notice (Redis
+ * down) must not turn it into an error. Connections elsewhere then reload their
+ * user when their minute is up.
+ */
+async function announceAccessChangeSafely(bus: Pick<EventBus, "publish">): Promise<void> {
+  await announceAccessChange(bus).catch((error: unknown) => {
+    logger.warn({ err: error }, "announcing a role change to the other instances failed");
+  });
 }
 
 /**
@@ -111,7 +123,7 @@ export async function setRolePermissions({ prisma, bus }: RolesDeps, actor: Role
     });
     return true;
   });
-  if (changed) await announceAccessChange(bus);
+  if (changed) await announceAccessChangeSafely(bus);
   return listRoles(prisma);
 }
 
@@ -200,7 +212,7 @@ export async function setUserRoles({ prisma, bus }: RolesDeps, actor: RolesActor
     });
     return true;
   });
-  if (changed) await announceAccessChange(bus);
+  if (changed) await announceAccessChangeSafely(bus);
   const [updated] = (await listRoleUsersByIds(prisma, [input.userId])).items;
   return updated!;
 }

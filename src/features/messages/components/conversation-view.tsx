@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { ArrowDownIcon, ArrowLeftIcon } from "lucide-react";
@@ -9,6 +10,7 @@ import { Button } from "~/components/ui/button";
 import { Skeleton } from "~/components/ui/skeleton";
 import { ConversationMenu } from "~/features/conversations/components/conversation-menu";
 import { conversationTitle } from "~/features/conversations/components/conversation-title";
+import { refreshConversations } from "~/features/conversations/conversation-refresh";
 import type { Conversation } from "~/features/conversations/contracts";
 import { useLivePresence, useTypingUsers } from "~/features/events/live-state";
 import { cn } from "~/lib/utils";
@@ -138,6 +140,7 @@ export function ConversationView({
   backHref?: string;
 }) {
   const utils = api.useUtils();
+  const queryClient = useQueryClient();
   const conversation = api.conversations.get.useQuery({ conversationId });
   // Events, sends and reconnects keep this entry current (timeline-cache.ts). Whenever it
   // is fetched again, the result is merged into what is held instead of replacing it:
@@ -150,7 +153,7 @@ export function ConversationView({
     refetchOnWindowFocus: false,
   });
   const markAsRead = api.conversations.markAsRead.useMutation({
-    onSuccess: () => void utils.conversations.invalidate(),
+    onSuccess: () => refreshConversations(queryClient),
     // Offline or refused: let the next look at the messages try again.
     onError: () => {
       readRequested.current = 0;
