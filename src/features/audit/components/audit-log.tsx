@@ -121,14 +121,9 @@ export function AuditLog() {
             autoComplete="off"
             value={fields.conversation}
             onChange={set("conversation")}
-            aria-invalid={errors.conversationId ? true : undefined}
-            aria-describedby={errors.conversationId ? "audit-conversation-error" : undefined}
+            {...describedByError("audit-conversation-error", errors.conversationId)}
           />
-          {errors.conversationId && (
-            <p id="audit-conversation-error" className="text-destructive text-sm">
-              {errors.conversationId}
-            </p>
-          )}
+          <FieldError id="audit-conversation-error" message={errors.conversationId} />
         </div>
         <div className="grid gap-2">
           <Label htmlFor="audit-from">From</Label>
@@ -141,14 +136,9 @@ export function AuditLog() {
             type="date"
             value={fields.to}
             onChange={set("to")}
-            aria-invalid={errors.to ? true : undefined}
-            aria-describedby={errors.to ? "audit-range-error" : undefined}
+            {...describedByError("audit-range-error", errors.to)}
           />
-          {errors.to && (
-            <p id="audit-range-error" className="text-destructive text-sm">
-              {errors.to}
-            </p>
-          )}
+          <FieldError id="audit-range-error" message={errors.to} />
         </div>
         <div className="flex gap-2 sm:col-span-2 lg:col-span-5">
           <Button type="submit">Apply filters</Button>
@@ -273,4 +263,18 @@ function detailsOf(entry: AuditEntryView): string {
   return Object.entries(metadata)
     .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join("; ");
+}
+
+/** An input's link to the message under it, while there is one. */
+function describedByError(id: string, message: string | undefined) {
+  return message ? { "aria-invalid": true, "aria-describedby": id } : {};
+}
+
+function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p id={id} className="text-destructive text-sm">
+      {message}
+    </p>
+  );
 }
