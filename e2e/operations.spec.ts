@@ -40,11 +40,20 @@ test("a member downloads their data from the account menu, with what they wrote"
   await expect(page.getByRole("list", { name: "Messages" }).getByText(text)).toBeVisible();
   await expect(page.getByRole("list", { name: "Messages" }).getByText(/^(Sent|Delivered|Read)$/)).toBeVisible();
 
-  await page.getByRole("button", { name: /Account menu for/ }).click();
+  const accountMenu = page.getByRole("button", { name: /Account menu for/ });
+  await accountMenu.click();
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.getByRole("menuitem", { name: "Download my data" }).click(),
   ]);
+  // The file keeps the server's name (Content-Disposition), though the page saves it from a blob.
+  expect(download.suggestedFilename()).toMatch(/^chatline-export-\d{4}-\d{2}-\d{2}\.json$/);
+  // Once more right away: past the limit (one export per EXPORT_INTERVAL_SECONDS, 2 s
+  // in the e2e server) the refusal is shown, not saved as a file.
+  await expect(page.getByRole("menu")).toBeHidden();
+  await accountMenu.click();
+  await page.getByRole("menuitem", { name: "Download my data" }).click();
+  await expect(page.getByText(/^You can download one export every \d+ s\. Try again in \d+ s\.$/)).toBeVisible();
   const data = await exported(download);
   expect(data.format).toBe("chatline-export/1");
   expect(data.user).toMatchObject({ email: account.email, name: account.name });
@@ -78,7 +87,10 @@ test("an admin sees who is connected and what retention would delete, and export
   await expect(match).toBeVisible();
   await expectAccessible(admin, "the operations page");
   await admin.screenshot({ path: `${SCREENSHOT_DIR}/admin-operations.png`, fullPage: true });
-  const [download] = await Promise.all([admin.waitForEvent("download"), match.getByRole("link").click()]);
+  const [download] = await Promise.all([
+    admin.waitForEvent("download"),
+    match.getByRole("button", { name: `Download JSON for ${ANA.name}` }).click(),
+  ]);
   expect(download.suggestedFilename()).toContain("ana-example-com");
   const data = await exported(download);
   expect(data.user).toMatchObject({ email: ANA.email, name: ANA.name });

@@ -84,6 +84,8 @@ export const envSchema = z.object({
   // Initial messaging settings (the admin page changes them afterwards).
   /** The least time between two data exports by one person (GET /api/export). */
   EXPORT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** How long a data export waits for a client that takes nothing before it cuts the download. */
+  EXPORT_STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
   MESSAGING_ENABLED: optionalNonEmpty.pipe(booleanFromString.optional()),
   MESSAGING_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(100).max(5000).optional(),
   MESSAGING_RETENTION_DAYS: z.coerce.number().int().min(7).max(365).optional(),

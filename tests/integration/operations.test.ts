@@ -1,8 +1,11 @@
+import { once } from "node:events";
+import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { userExportSchema, type UserExport } from "~/features/ops/export";
 import { RETENTION_LOCK_KEY, runRetention, scheduleRetention } from "~/features/ops/retention";
 import type { MessagingStatus } from "~/features/ops/status";
+import { configureExportStreams, exportStreamConfig, runningExports } from "~/server/http/ops-routes";
 import { configureRateLimits, rateLimitConfig } from "~/server/rate-limits";
 import { collectEvents } from "../helpers/event-collector";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
@@ -502,17 +505,26 @@ describe("data export (GET /api/export)", () => {
     expect(post.status).toBe(405);
   });
 
+  /** A direct conversation of `total` messages of 1,000 characters (about 1 MB of JSON per 1,000), written straight to the table. */
+  async function bigConversation(owner: Person, other: Person, total: number) {
+    const prisma = t.server.database.prisma;
+    const conversation = await owner.api.conversations.createDirect.mutate({ recipientId: other.user.id });
+    await prisma.$executeRaw`
+      INSERT INTO messages (conversation_id, seq, sender_id, content, created_at)
+      SELECT ${conversation.id}::uuid, n, ${owner.user.id}::uuid, repeat('x', 1000), now() FROM generate_series(1, ${total}) AS n`;
+    await prisma.$executeRaw`UPDATE conversations SET last_seq = ${total} WHERE id = ${conversation.id}::uuid`;
+    return conversation;
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
   it("reads page by page only as fast as the client takes them (backpressure), and no further once it is gone", async () => {
     const prisma = t.server.database.prisma;
     const ana = await person("Big Ana");
     const ben = await person("Big Ben");
-    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
-    // 20,000 messages of 1,000 characters (about 20 MB of JSON, 40 pages), written straight to the table.
+    // 20,000 messages of 1,000 characters (about 20 MB of JSON, 40 pages).
     const total = 20_000;
-    await prisma.$executeRaw`
-      INSERT INTO messages (conversation_id, seq, sender_id, content, created_at)
-      SELECT ${conversation.id}::uuid, n, ${ana.user.id}::uuid, repeat('x', 1000), now() FROM generate_series(1, ${total}) AS n`;
-    await prisma.$executeRaw`UPDATE conversations SET last_seq = ${total} WHERE id = ${conversation.id}::uuid`;
+    await bigConversation(ana, ben, total);
 
     // Counts the pages of messages the export reads.
     const queryRaw = prisma.$queryRaw.bind(prisma);
@@ -533,19 +545,140 @@ describe("data export (GET /api/export)", () => {
       let whileStalled = -1;
       for (let attempt = 0; attempt < 40 && pages !== whileStalled; attempt++) {
         whileStalled = pages;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
       expect(pages).toBe(whileStalled);
       expect(whileStalled).toBeGreaterThan(0);
       expect(whileStalled).toBeLessThan(total / 500);
-      // The client goes away: the server hears 'close' and reads no further page
-      // (what this can check from outside; that the handler also returns, rather
-      // than waiting on a 'drain' that never comes, it cannot).
+      expect(runningExports()).toBe(1);
+      // The client goes away: the server hears 'close', reads no further page, and
+      // the handler returns instead of waiting on a 'drain' that never comes.
       controller.abort();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await vi.waitFor(() => expect(runningExports()).toBe(0), { timeout: 5_000, interval: 50 });
       expect(pages).toBeLessThanOrEqual(whileStalled + 1);
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("a client gone before the first byte leaves no handler waiting and spends nothing (own and ?userId=)", async () => {
+    const prisma = t.server.database.prisma;
+    const admin = await person("Gone Admin", ["User", "Admin"]);
+    const ana = await person("Gone Ana");
+    // Holds the user look-ups (the session's, the export subject's) while `holding`,
+    // so the client is surely gone before the handler gets anywhere near the stream.
+    const findUnique = prisma.user.findUnique.bind(prisma.user);
+    let holding = true;
+    let held = 0;
+    let release = () => {};
+    let gate = Promise.resolve();
+    const spy = vi.spyOn(prisma.user, "findUnique").mockImplementation(((args: Parameters<typeof findUnique>[0]) => {
+      if (!holding) return findUnique(args);
+      held += 1;
+      return gate.then(() => findUnique(args));
+    }) as unknown as typeof prisma.user.findUnique);
+    try {
+      for (const [who, query] of [[ana, ""], [admin, `?userId=${ana.user.id}`]] as const) {
+        holding = true;
+        held = 0;
+        gate = new Promise<void>((resolve) => (release = resolve));
+        const socket = net.connect(t.server.port, "127.0.0.1");
+        await once(socket, "connect");
+        socket.write(`GET /api/export${query} HTTP/1.1\r\nHost: 127.0.0.1:${t.server.port}\r\nCookie: ${who.cookie}\r\n\r\n`);
+        await vi.waitFor(() => expect(held).toBe(1));
+        expect(runningExports()).toBe(1);
+        // The client goes away right after its request; the server hears it while it waits on the database.
+        socket.destroy();
+        await sleep(200);
+        holding = false;
+        release();
+        await vi.waitFor(() => expect(runningExports()).toBe(0), { timeout: 5_000, interval: 20 });
+      }
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+    // Nothing was spent: no audit entry, and both may export at once.
+    expect(await prisma.auditLog.count({ where: { action: "user.exported", targetId: ana.user.id } })).toBe(0);
+    expect((await download(ana)).response.status).toBe(200);
+    expect((await download(admin, `?userId=${ana.user.id}`)).response.status).toBe(200);
+  });
+
+  it("cuts a client that takes nothing for the stall timeout; one export under way per user", async () => {
+    const ana = await person("Stalled Ana");
+    const ben = await person("Stalled Ben");
+    await bigConversation(ana, ben, 20_000);
+    const savedStreams = exportStreamConfig();
+    const savedLimits = rateLimitConfig();
+    configureExportStreams({ stallTimeoutMs: 3_000 });
+    // A 1-second window: the limit is not what refuses the second export below.
+    configureRateLimits({ ...savedLimits, exportWindowSeconds: 1 });
+    try {
+      const started = Date.now();
+      const response = await fetch(`${t.baseUrl}/api/export`, { headers: { cookie: ana.cookie } });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      // The client stops reading. Past the window, a second export is still refused while the first is under way.
+      await sleep(1_200);
+      const second = await download(ana);
+      expect(second.response.status).toBe(429);
+      expect(second.json()).toEqual({ error: "Your previous export is still being downloaded. Wait for it to finish, then try again." });
+      expect(runningExports()).toBe(1);
+      // No drain for the stall timeout: the server gives up on it, without any help from the client.
+      await vi.waitFor(() => expect(runningExports()).toBe(0), { timeout: 10_000, interval: 50 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+      // The client sees a failed download, not a file that merely ends early.
+      const rest = async () => {
+        for (;;) if ((await reader.read()).done) return "complete";
+      };
+      await expect(rest()).rejects.toThrow();
+      // The slot is free again (the answer's status is enough; the client leaves after it).
+      const again = new AbortController();
+      const third = await fetch(`${t.baseUrl}/api/export`, { headers: { cookie: ana.cookie }, signal: again.signal });
+      expect(third.status).toBe(200);
+      again.abort();
+      await vi.waitFor(() => expect(runningExports()).toBe(0), { timeout: 5_000, interval: 50 });
+    } finally {
+      configureExportStreams(savedStreams);
+      configureRateLimits(savedLimits);
+    }
+  });
+
+  it("refuses a download started from another site (Sec-Fetch-Site, else Origin or Referer), own and ?userId=, at no cost", async () => {
+    const admin = await person("Site Admin", ["User", "Admin"]);
+    const ana = await person("Site Ana");
+    const ben = await person("Site Ben");
+    const foreign: Record<string, string>[] = [
+      // A link on another site: the browser says where the navigation comes from.
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { "sec-fetch-site": "cross-site", referer: `${TEST_APP_ORIGIN}/messages` },
+      // Browsers without Sec-Fetch-Site: Origin or Referer, when sent, must be ours.
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { referer: "https://evil.example/page" },
+      { origin: TEST_APP_ORIGIN, referer: "https://evil.example/page" },
+      { referer: "not a url" },
+    ];
+    for (const [who, query] of [[ana, ""], [admin, `?userId=${ana.user.id}`]] as const) {
+      for (const headers of foreign) {
+        const refused = await download(who, query, headers);
+        expect(refused.response.status, `${query} ${JSON.stringify(headers)}`).toBe(403);
+        expect(refused.json()).toEqual({ error: "Cross-site requests are not allowed: start the download from Chatline's own pages." });
+      }
+    }
+    expect(await t.server.database.prisma.auditLog.count({ where: { action: "user.exported", targetId: ana.user.id } })).toBe(0);
+
+    // From our own pages, the address bar, or a client that sends none of these
+    // headers (curl with a cookie, as every other test here): allowed, and the
+    // refusals above used up nobody's export.
+    const own = await download(ana, "", { "sec-fetch-site": "same-origin", referer: `${TEST_APP_ORIGIN}/messages` });
+    expect(own.response.status).toBe(200);
+    const asAdmin = await download(admin, `?userId=${ana.user.id}`, { origin: TEST_APP_ORIGIN, referer: `${TEST_APP_ORIGIN}/dashboard/operations` });
+    expect(asAdmin.response.status).toBe(200);
+    expect(parsed(asAdmin.text).user.id).toBe(ana.user.id);
+    expect(await t.server.database.prisma.auditLog.count({ where: { action: "user.exported", targetId: ana.user.id } })).toBe(1);
+    expect((await download(ben, "", { "sec-fetch-site": "none" })).response.status).toBe(200);
   });
 });

@@ -27,7 +27,7 @@ import { closeRedis, configureRedis, getRedis } from "~/server/redis";
 import { createContext } from "~/server/trpc/context";
 import { appRouter } from "~/server/trpc/root";
 import { TRPC_HTTP_PATH, TRPC_WS_PATH } from "~/trpc/shared";
-import { handleOpsRequest } from "./ops-routes";
+import { configureExportStreams, handleOpsRequest } from "./ops-routes";
 import { isOriginAllowed } from "./origin";
 import { ensureRequestId } from "./request-id";
 import { oauthImageHosts, securityHeaders } from "./security-headers";
@@ -178,6 +178,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   configureRedis(env.REDIS_URL ?? null);
   const redis = getRedis();
   configureRateLimits({ socketMessagesPerWindow: env.SOCKET_MESSAGES_PER_MINUTE, exportWindowSeconds: env.EXPORT_INTERVAL_SECONDS });
+  configureExportStreams({ stallTimeoutMs: env.EXPORT_STALL_TIMEOUT_SECONDS * 1000 });
   cleanups.push("redis", () => closeRedis());
 
   const realtime = await startRealtime({ prisma: database.prisma, redisUrl: env.REDIS_URL ?? null, log });
@@ -231,6 +232,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
       status,
       metricsToken: env.METRICS_TOKEN,
       metricsOnLoopback: env.NODE_ENV !== "production",
+      allowedOrigins: env.allowedOrigins,
     };
     if (await handleOpsRequest(req, res, url.pathname, relayed, ops)) return;
     if (url.pathname === TRPC_HTTP_PATH || url.pathname.startsWith(`${TRPC_HTTP_PATH}/`)) {

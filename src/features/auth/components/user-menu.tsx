@@ -1,7 +1,8 @@
 "use client";
 
-import { ChevronDownIcon, DownloadIcon, LogOutIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
+import { ChevronDownIcon, DownloadIcon, Loader2Icon, LogOutIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
 import Link from "next/link";
+import { useState } from "react";
 
 import { ThemeMenuGroup } from "~/components/theme-toggle";
 import { Avatar, AvatarFallback, AvatarImage } from "~/components/ui/avatar";
@@ -14,6 +15,7 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "~/components/ui/dropdown-menu";
+import { OWN_EXPORT_URL, useExportDownload } from "~/features/ops/download-export";
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { signOutToSignInPage } from "./sign-out-button";
 
@@ -37,9 +39,12 @@ export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps
   const canSeeAudit = permissions.includes(PERMISSIONS.messagingAdmin);
   const canSeeRoles = permissions.includes(PERMISSIONS.rolesManage);
   const canExport = permissions.includes(PERMISSIONS.messagingAccess);
+  const [open, setOpen] = useState(false);
+  const exportDownload = useExportDownload();
+  const exporting = exportDownload.pending !== null;
 
   return (
-    <DropdownMenu>
+    <DropdownMenu open={open} onOpenChange={setOpen}>
       <DropdownMenuTrigger asChild>
         <Button variant="ghost" className="h-10 max-w-64 gap-2 px-2">
           <Avatar aria-hidden="true">
@@ -88,12 +93,17 @@ export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps
         )}
         {canExport && (
           <>
-            <DropdownMenuItem asChild>
-              {/* A plain link: GET /api/export answers with Content-Disposition: attachment. */}
-              <a href="/api/export" download>
-                <DownloadIcon aria-hidden="true" />
-                Download my data
-              </a>
+            <DropdownMenuItem
+              disabled={exporting}
+              aria-busy={exporting}
+              onSelect={(event) => {
+                // The menu stays open, the item busy, until the file is saved or the refusal shown (a toast).
+                event.preventDefault();
+                void exportDownload.start(OWN_EXPORT_URL).then(() => setOpen(false));
+              }}
+            >
+              {exporting ? <Loader2Icon className="animate-spin" aria-hidden="true" /> : <DownloadIcon aria-hidden="true" />}
+              {exporting ? "Preparing your data…" : "Download my data"}
             </DropdownMenuItem>
             <DropdownMenuSeparator />
           </>

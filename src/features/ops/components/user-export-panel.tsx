@@ -1,6 +1,6 @@
 "use client";
 
-import { DownloadIcon, SearchIcon } from "lucide-react";
+import { DownloadIcon, Loader2Icon, SearchIcon } from "lucide-react";
 import { useState, type FormEvent } from "react";
 
 import { Alert, AlertDescription } from "~/components/ui/alert";
@@ -8,20 +8,19 @@ import { Button } from "~/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "~/components/ui/card";
 import { Input } from "~/components/ui/input";
 import { Label } from "~/components/ui/label";
+import { useExportDownload, userExportUrl } from "~/features/ops/download-export";
 import { api } from "~/trpc/react";
 
-/** The download of one person's data: the server streams it and names the file. */
-function exportHref(userId: string): string {
-  return `/api/export?userId=${encodeURIComponent(userId)}`;
-}
-
 /**
- * Search a person and download their data: a plain link to GET /api/export?userId=
- * (streamed by the server, each download recorded in the audit log).
+ * Search a person and download their data: GET /api/export?userId= (streamed by
+ * the server and named by it, each download recorded in the audit log), fetched by
+ * `downloadExport` so a refusal shows its reason in a toast. One at a time: the
+ * server allows one export under way per admin.
  */
 export function UserExportPanel() {
   const [query, setQuery] = useState("");
   const [submitted, setSubmitted] = useState("");
+  const exportDownload = useExportDownload();
   const results = api.users.search.useQuery({ query: submitted }, { enabled: submitted.length > 0, staleTime: 0 });
 
   const search = (event: FormEvent<HTMLFormElement>) => {
@@ -79,12 +78,21 @@ export function UserExportPanel() {
                     <span className="truncate text-sm font-medium">{user.name}</span>
                     <span className="text-muted-foreground truncate text-xs">{user.email}</span>
                   </div>
-                  <Button size="sm" variant="outline" asChild>
-                    {/* A plain link: the answer carries Content-Disposition: attachment. */}
-                    <a href={exportHref(user.id)} download aria-label={`Download JSON for ${user.name || user.email}`}>
+                  <Button
+                    size="sm"
+                    variant="outline"
+                    // The accessible name starts with the visible text.
+                    aria-label={`Download JSON for ${user.name || user.email}`}
+                    aria-busy={exportDownload.pending === userExportUrl(user.id)}
+                    disabled={exportDownload.pending !== null}
+                    onClick={() => void exportDownload.start(userExportUrl(user.id))}
+                  >
+                    {exportDownload.pending === userExportUrl(user.id) ? (
+                      <Loader2Icon className="animate-spin" aria-hidden="true" />
+                    ) : (
                       <DownloadIcon aria-hidden="true" />
-                      Download JSON
-                    </a>
+                    )}
+                    Download JSON
                   </Button>
                 </li>
               ))}
