@@ -40,19 +40,18 @@ const table: Record<string, Call | typeof takesNoId> = {
   // Presence is not a conversation's: any signed-in user may see it (as in a workspace directory).
   "presence.get": takesNoId,
   "presence.set": takesNoId,
-  // Settings are the installation's; who may read and change them is tested in settings.test.ts.
+  // Settings, the audit log, operations and roles are the installation's, not a
+  // conversation's: who may call them (per role and per single permission) is proved
+  // in permissions-table.test.ts. audit.list may name a conversation: moderators
+  // (messaging:admin) read any conversation's audit trail, which holds no message content.
   "settings.public": takesNoId,
   "settings.get": takesNoId,
   "settings.update": takesNoId,
-  // The history (messaging:settings:read) and the audit log (messaging:admin): who may read them is tested in audit.test.ts.
   "settings.history": takesNoId,
   "audit.list": takesNoId,
   "audit.actions": takesNoId,
-  // Operations need messaging:admin (export.mine: messaging:access, the caller's own data);
-  // who may call them is tested in operations.test.ts.
   "admin.status": takesNoId,
   "admin.retentionPreview": takesNoId,
-  // Roles need roles:manage (Super Admin); who may call them, per role, is tested in roles.test.ts.
   "roles.list": takesNoId,
   "roles.setPermissions": takesNoId,
   "roles.users": takesNoId,
