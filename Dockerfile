@@ -25,7 +25,8 @@ RUN npm run build && rm -rf .next/cache
 
 # 3. What runs: production dependencies only, the build output, the migrations.
 #    npm keeps dev packages that production ones name as optional peers (the Prisma
-#    CLI, @playwright/test); prune-dev-optional.mjs removes them (833 MB -> 592 MB).
+#    CLI, @playwright/test); prune-dev-optional.mjs removes them (833 MB -> 593 MB),
+#    but not those a remaining package needs (sharp's detect-libc and semver).
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NEXT_TELEMETRY_DISABLED=1 \

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RETENTION_LOCK_KEY, runRetention, scheduleRetention, type RetentionResult } from "~/features/ops/retention";
 import { createDatabase } from "~/server/db/client";
@@ -7,6 +8,10 @@ import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/te
 // The retention run as a whole: one lock held from its first batch to its last
 // (a second run meanwhile, here or on another instance, stops and deletes
 // nothing), released at the end; and the audit log's own retention in the same run.
+// On PostgreSQL the lock is transaction-level, in a transaction left idle for the
+// run (no transaction id, no snapshot), which survives a short server-wide
+// idle_in_transaction_session_timeout and, when its session is killed anyway,
+// stops the run before its next batch.
 
 const DAY = 24 * 60 * 60 * 1000;
 let t: TestServer;
@@ -28,6 +33,20 @@ async function retentionLocksHeld(): Promise<number> {
        AND ((l.classid::int8 << 32) | l.objid::int8) = ${RETENTION_LOCK_KEY}`;
   return row!.held;
 }
+
+/** PostgreSQL: the sessions of this database holding the retention lock, as pg_stat_activity sees them. */
+async function retentionLockHolders() {
+  return t.server.database.prisma.$queryRaw<
+    { pid: number; application_name: string; state: string; backend_xid: string | null; backend_xmin: string | null }[]
+  >`
+    SELECT a.pid, a.application_name, a.state, a.backend_xid::text, a.backend_xmin::text
+      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND ((l.classid::int8 << 32) | l.objid::int8) = ${RETENTION_LOCK_KEY}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function oldMessages(count: number, label: string): Promise<string[]> {
   const prisma = t.server.database.prisma;
@@ -51,13 +70,20 @@ describe("the retention lock", () => {
     const ids = await oldMessages(3, "whole-run");
     expect(await retentionLocksHeld()).toBe(0);
 
-    const during: { locksHeld: number; left: number; second: RetentionResult; otherInstance?: RetentionResult }[] = [];
+    const during: {
+      locksHeld: number;
+      holders?: Awaited<ReturnType<typeof retentionLockHolders>>;
+      left: number;
+      second: RetentionResult;
+      otherInstance?: RetentionResult;
+    }[] = [];
     const result = await runRetention(prisma, {
       batchSize: 1,
       afterBatch: async ({ table }) => {
         if (table !== "messages" || during.length > 0) return;
-        // Between two batches: no transaction is open, the lock must still be held.
+        // Between two batches: no batch transaction is open, the lock must still be held.
         const locksHeld = await retentionLocksHeld();
+        const holders = t.database.kind === "postgresql" ? await retentionLockHolders() : undefined;
         const second = await runRetention(prisma);
         let otherInstance: RetentionResult | undefined;
         if (t.database.kind === "postgresql") {
@@ -72,7 +98,7 @@ describe("the retention lock", () => {
             await other.close();
           }
         }
-        during.push({ locksHeld, left: await prisma.message.count({ where: { id: { in: ids } } }), second, otherInstance });
+        during.push({ locksHeld, holders, left: await prisma.message.count({ where: { id: { in: ids } } }), second, otherInstance });
       },
     });
 
@@ -83,6 +109,11 @@ describe("the retention lock", () => {
     expect(meanwhile!.second).toMatchObject({ ran: false, deletedMessages: 0, deletedAuditEntries: 0, batches: 0 });
     if (t.database.kind === "postgresql") {
       expect(meanwhile!.otherInstance).toMatchObject({ ran: false, deletedMessages: 0, deletedAuditEntries: 0 });
+      // Held by an open transaction of the run's own connection, idle between batches,
+      // that has no transaction id and holds no snapshot (vacuum is not held back).
+      expect(meanwhile!.holders).toEqual([
+        expect.objectContaining({ application_name: "chatline-retention", state: "idle in transaction", backend_xid: null, backend_xmin: null }),
+      ]);
     }
     // Neither of them touched the two messages the first run had not reached yet.
     expect(meanwhile!.left).toBe(2);
@@ -109,6 +140,69 @@ describe("the retention lock", () => {
     ).rejects.toThrow("boom");
     expect(await retentionLocksHeld()).toBe(0);
     expect(await runRetention(prisma)).toMatchObject({ ran: true, deletedMessages: 1 });
+  });
+
+  it("PostgreSQL: when its session is killed mid-run, the run stops before its next batch and fails; the next run works", async (context) => {
+    if (t.database.kind !== "postgresql") context.skip();
+    const prisma = t.server.database.prisma;
+    const ids = await oldMessages(3, "killed-run");
+    let killed = 0;
+    await expect(
+      runRetention(prisma, {
+        batchSize: 1,
+        afterBatch: async ({ table }) => {
+          if (table !== "messages" || killed > 0) return;
+          const [holder] = await retentionLockHolders();
+          killed = holder!.pid;
+          await prisma.$queryRaw`SELECT pg_terminate_backend(${killed}::int)`;
+          await vi.waitFor(
+            async () => expect(await prisma.$queryRaw`SELECT 1 FROM pg_stat_activity WHERE pid = ${killed}::int`).toHaveLength(0),
+            { timeout: 5_000, interval: 50 },
+          );
+        },
+      }),
+    ).rejects.toThrow("Retention lost its lock");
+    expect(killed).toBeGreaterThan(0);
+    // One batch went before the kill, none after it.
+    expect(await prisma.message.count({ where: { id: { in: ids } } })).toBe(2);
+    expect(await retentionLocksHeld()).toBe(0);
+    expect(await runRetention(prisma)).toMatchObject({ ran: true });
+    expect(await prisma.message.count({ where: { id: { in: ids } } })).toBe(0);
+  });
+
+  it("PostgreSQL: a server idle_in_transaction_session_timeout shorter than a pause between batches does not end the run", async (context) => {
+    if (t.database.kind !== "postgresql") context.skip();
+    const prisma = t.server.database.prisma;
+    const ids = await oldMessages(3, "idle-timeout");
+    const [{ name } = { name: "" }] = await prisma.$queryRaw<{ name: string }[]>`SELECT current_database() AS name`;
+    await prisma.$executeRawUnsafe(`ALTER DATABASE "${name}" SET idle_in_transaction_session_timeout = '500ms'`);
+    // New sessions get it: the run's lock connection and this instance's pool (closed
+    // at the end, so no session with the setting outlives the test).
+    const instance = createDatabase(t.database.connectionString, { poolSize: 2 });
+    try {
+      const probe = new pg.Client({ connectionString: t.database.connectionString });
+      await probe.connect();
+      try {
+        expect((await probe.query("SHOW idle_in_transaction_session_timeout")).rows[0]).toEqual({ idle_in_transaction_session_timeout: "500ms" });
+      } finally {
+        await probe.end();
+      }
+      let paused = false;
+      const result = await runRetention(instance.prisma, {
+        batchSize: 1,
+        afterBatch: async ({ table }) => {
+          if (table !== "messages" || paused) return;
+          paused = true;
+          await sleep(1_500);
+        },
+      });
+      expect(paused).toBe(true);
+      expect(result).toMatchObject({ ran: true, deletedMessages: 3, batches: 3 });
+      expect(await prisma.message.count({ where: { id: { in: ids } } })).toBe(0);
+    } finally {
+      await instance.close();
+      await prisma.$executeRawUnsafe(`ALTER DATABASE "${name}" RESET idle_in_transaction_session_timeout`);
+    }
   });
 });
 
@@ -161,7 +255,8 @@ describe("audit retention", () => {
       await vi.waitFor(async () => {
         const lastRun = (await client.api.admin.retentionPreview.query()).schedule?.lastRun;
         expect(lastRun).toMatchObject({ ran: true, failed: false, deletedAuditEntries: expected });
-      });
+        // The run connects, deletes and answers a call: more than the default second on a busy machine.
+      }, { timeout: 10_000, interval: 100 });
       expect(info).toHaveBeenCalledWith(
         expect.objectContaining({ ran: true, deletedAuditEntries: expected, auditRetentionDays: 30 }),
         "retention run",

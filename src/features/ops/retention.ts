@@ -9,13 +9,43 @@ import type { Logger } from "~/server/logger";
 // of their own short statements or transactions, oldest first.
 //
 // One instance runs it at a time, for the whole run: the run opens a connection of
-// its own (outside the pool, which may be a single connection) and takes the
-// session-level advisory lock pg_try_advisory_lock on it; if another instance holds
-// the lock, this run stops at once and deletes nothing. The lock is released (and
-// the connection closed) in `finally`; an instance that dies mid-run loses its
-// session and with it the lock. PGlite serves every connection on one session,
-// where an advisory lock is re-entrant, so a second guard keeps two runs of one
-// process on one database apart (PGlite has one process by construction).
+// its own (outside the pool, which may be a single connection) and holds the
+// advisory lock RETENTION_LOCK_KEY on it from before its first batch to after its
+// last; if another instance holds it, this run stops at once and deletes nothing.
+// The batches themselves commit one by one on the pool.
+//
+// On PostgreSQL the lock is transaction-level: BEGIN (read committed, read only),
+// pg_try_advisory_xact_lock, and the transaction stays open, idle, for the run;
+// ROLLBACK in `finally` ends it and the lock with it. A session-level lock would
+// not survive PgBouncer in transaction pooling mode: its lock and unlock can run on
+// two different server connections, and the lock then stays on a pooled server
+// connection for good (every later run: ran false). An open transaction pins one
+// server connection, and whatever ends it (ROLLBACK, the client or the server
+// going away, a pooler killing it) releases the lock. It costs the server little:
+// it writes nothing, so it has no transaction id, and read committed holds no
+// snapshot between statements (no vacuum held back; its statements go by the
+// simple query protocol, see LOCK_HELD_SQL). The transaction raises its
+// own idle_in_transaction_session_timeout (SET LOCAL, LOCK_IDLE_TIMEOUT): a
+// server-wide one shorter than a batch would otherwise kill every run; ours still
+// frees the lock of a process that froze. Before each batch the run asks, on the
+// lock's connection, whether its session still holds the lock (which also resets
+// the idle timers of the server and of PgBouncer): if the session was killed
+// (a timeout, pg_terminate_backend, the network), the run stops there with an
+// error, which the schedule logs ("retention run failed"); the next run carries on.
+// A batch under way when that happens still finishes, perhaps alongside another
+// instance's first one: message batches skip rows another holds (SKIP LOCKED),
+// and an audit entry deleted twice is deleted once.
+//
+// PGlite (the embedded database; the server's version() says "PGlite") keeps the
+// session-level lock, pg_try_advisory_lock then pg_advisory_unlock: pglite-socket
+// serves every connection on its one backend, where an open transaction is
+// everyone's, and while one is open it runs only that connection's statements, so
+// a BEGIN on the lock's connection would leave the run's own batches (and the
+// whole app) waiting until it ends. There is no pooler in between, and the one
+// session outlives the socket, hence the explicit unlock. That session-level lock
+// is re-entrant across the connections, so a process-wide set of databases under
+// retention keeps two runs of one process apart (PGlite has one process by
+// construction; the set spares PostgreSQL a connection too).
 //
 // Per message batch, in one transaction:
 // - the messages go; their reactions follow by ON DELETE CASCADE;
@@ -132,7 +162,7 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
     };
     if (!lock) return result;
     const batch = async (table: RetentionBatch["table"], remove: () => Promise<number>) => {
-      lock.check();
+      await lock.check();
       const deleted = await remove();
       if (deleted > 0) await options.afterBatch?.({ table, deleted });
       return deleted;
@@ -155,10 +185,35 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
 }
 
 interface RunLock {
-  /** Throws once the lock's connection is gone: its session, and so the lock, may be too. */
-  check(): void;
+  /**
+   * Before each batch: throws once the lock may be gone (its connection failed, or
+   * its session no longer holds it). Its query also resets the idle timers.
+   */
+  check(): Promise<void>;
   release(): Promise<void>;
 }
+
+/**
+ * Upper bound of the lock transaction's idle time (between two checks: one batch,
+ * whose transaction times out after 60 s). Replaces a server-wide
+ * idle_in_transaction_session_timeout for this one transaction only.
+ */
+const LOCK_IDLE_TIMEOUT = "10min";
+
+// The lock connection's statements carry no parameters (the key is a constant):
+// pg sends those with the simple query protocol. One with parameters goes by the
+// extended protocol, whose unnamed portal outlives the statement until the next
+// one, and with it its snapshot: the idle transaction would hold back vacuum
+// (backend_xmin set) for a whole batch.
+const KEY = `${RETENTION_LOCK_KEY.toString()}::bigint`;
+
+/** Whether this session holds the retention lock (session- or transaction-level). */
+const LOCK_HELD_SQL = `
+  SELECT EXISTS (
+    SELECT 1 FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid = pg_backend_pid()
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND ((classid::int8 << 32) | objid::int8) = ${KEY}) AS held`;
 
 /** The databases (by connection string) this process is running retention on now. */
 const globalForRunning = globalThis as unknown as { __chatlineRetentionRunning?: Set<string> };
@@ -174,7 +229,11 @@ async function acquireRunLock(prisma: Db): Promise<RunLock | null> {
   const client = new pg.Client({ connectionString, application_name: "chatline-retention" });
   let lost: unknown;
   let released = false;
-  // An error event without a listener would crash the process.
+  /** Transaction-level lock in an open transaction (PostgreSQL), or session-level (PGlite). */
+  let inTransaction = false;
+  // An error event without a listener would crash the process. The server ending
+  // the session (idle_in_transaction_session_timeout, pg_terminate_backend) while
+  // the connection is idle arrives here.
   client.on("error", (error) => {
     lost ??= error;
   });
@@ -183,15 +242,24 @@ async function acquireRunLock(prisma: Db): Promise<RunLock | null> {
   });
   const close = async () => {
     released = true;
+    // Ending the transaction releases a transaction-level lock; the session's end would too.
+    if (inTransaction && !lost) await client.query("ROLLBACK").catch(() => undefined);
     await client.end().catch(() => undefined);
     runningHere.delete(connectionString);
   };
   try {
     await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [
-      RETENTION_LOCK_KEY.toString(),
-    ]);
-    if (!rows[0]?.locked) {
+    const { rows } = await client.query<{ pglite: boolean }>("SELECT version() LIKE '%PGlite%' AS pglite");
+    let locked: boolean | undefined;
+    if (rows[0]?.pglite) {
+      ({ locked } = (await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS locked`)).rows[0] ?? {});
+    } else {
+      await client.query("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY");
+      inTransaction = true;
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${LOCK_IDLE_TIMEOUT}'`);
+      ({ locked } = (await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${KEY}) AS locked`)).rows[0] ?? {});
+    }
+    if (!locked) {
       await close();
       return null;
     }
@@ -200,12 +268,20 @@ async function acquireRunLock(prisma: Db): Promise<RunLock | null> {
     throw error;
   }
   return {
-    check() {
-      if (lost) throw new Error("Retention lost its lock's connection; the next run carries on.", { cause: lost });
+    async check() {
+      if (!lost) {
+        try {
+          const { rows } = await client.query<{ held: boolean }>(LOCK_HELD_SQL);
+          if (!rows[0]?.held) lost = new Error("its session no longer holds the lock");
+        } catch (error) {
+          lost ??= error;
+        }
+      }
+      if (lost) throw new Error("Retention lost its lock (its connection or session is gone) and stopped; the next run carries on.", { cause: lost });
     },
     async release() {
-      // Closing the session would release it on PostgreSQL; PGlite's one session outlives the socket.
-      if (!lost) await client.query("SELECT pg_advisory_unlock($1::bigint)", [RETENTION_LOCK_KEY.toString()]).catch(() => undefined);
+      // PGlite's one session outlives the socket: unlock explicitly. On PostgreSQL, close() rolls back.
+      if (!inTransaction && !lost) await client.query(`SELECT pg_advisory_unlock(${KEY})`).catch(() => undefined);
       await close();
     },
   };

@@ -20,8 +20,8 @@ const connectionStrings = new WeakMap<PrismaClient, string>();
 
 /**
  * The connection string of a client made by createDatabase: a job that must hold
- * a session-level lock (retention) opens its own connection with it, so it takes
- * nothing from the pool (one connection on PGlite).
+ * a lock across many pool transactions (retention) opens its own connection with
+ * it, so it takes nothing from the pool (one connection on PGlite).
  */
 export function connectionStringOf(prisma: PrismaClient): string | undefined {
   return connectionStrings.get(prisma);
