@@ -291,7 +291,7 @@ describe("retention", () => {
         // The next run: an interval after this one started.
         expect(after!.nextRunAt.getTime()).toBeGreaterThanOrEqual(after!.lastRun!.startedAt.getTime() + 3_600_000 - 1000);
         expect(messages).toBe(0);
-      });
+      }, { timeout: 10_000, interval: 100 });
       expect(await t.server.database.prisma.message.count({ where: { id: old.id } })).toBe(0);
     } finally {
       await schedule.stop();
