@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Command-line scripts run on Node and talk to a person through the console.
-    files: ["scripts/**", "e2e/**", "*.mjs"],
+    files: ["scripts/**", "e2e/**", "bench/**", "*.mjs"],
     languageOptions: { globals: globals.node },
     rules: { "no-console": "off" },
   },

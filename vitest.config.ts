@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "~": path.resolve(import.meta.dirname, "src") } },
   test: {
-    include: ["src/**/*.test.ts", "tests/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "tests/**/*.test.ts", "bench/**/*.test.ts"],
     environment: "node",
     globalSetup: ["tests/global-setup.ts"],
     // Each file gets its own database and server; two cores run two at a time.
