@@ -4,9 +4,11 @@
 // PostgreSQL); see bench/README.md.
 import { parseArgs } from "./lib/args";
 import { runDirect } from "./scenarios/direct";
+import { runIdle } from "./scenarios/idle";
 
 const scenarios: Record<string, (options: Map<string, string>) => Promise<void>> = {
   direct: runDirect,
+  idle: runIdle,
 };
 
 const [name, ...rest] = process.argv.slice(2);

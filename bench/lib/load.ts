@@ -18,6 +18,8 @@ export interface StepResult {
 
 export interface LoadGenerator {
   sockets: number;
+  /** The generator processes (for their CPU and memory). */
+  pids: number[];
   run(step: string, ratePerSecond: number, durationMs: number, drainMs: number): Promise<StepResult>;
   close(): Promise<void>;
 }
@@ -54,11 +56,17 @@ export async function startLoad(options: {
   // Each process holds whole routes and the listeners of its routes, so a delivery is
   // measured where its receiver's socket is.
   const shares = children.map((_, index) => options.routes.filter((_, routeIndex) => routeIndex % children.length === index));
+  // Listeners of no route (idle sockets) are dealt out in turn.
+  const routed = new Set(options.routes.flatMap((route) => route.receivers.map((receiver) => receiver.id)));
+  const unrouted = options.listeners.filter((listener) => !routed.has(listener.id));
   const readies = await Promise.all(
     children.map((child, index) => {
       const routes = shares[index]!;
       const mine = new Set(routes.flatMap((route) => route.receivers.map((receiver) => receiver.id)));
-      const listeners = options.listeners.filter((listener) => mine.has(listener.id));
+      const listeners = [
+        ...options.listeners.filter((listener) => mine.has(listener.id)),
+        ...unrouted.filter((_, listenerIndex) => listenerIndex % children.length === index),
+      ];
       const ready = waitFor<{ sockets: number }>(child, "ready");
       child.send({ type: "setup", mode: options.mode, url: options.url, origin: options.origin, routes, listeners } satisfies WorkerCommand);
       return ready;
@@ -66,6 +74,7 @@ export async function startLoad(options: {
   );
   return {
     sockets: readies.reduce((sum, ready) => sum + ready.sockets, 0),
+    pids: children.map((child) => child.pid!),
     async run(step, ratePerSecond, durationMs, drainMs) {
       const results = await Promise.all(
         children.map((child, index) => {

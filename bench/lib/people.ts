@@ -18,7 +18,7 @@ export async function createUsers(databaseUrl: string, count: number, label: str
   try {
     const ids = Array.from({ length: count }, () => randomUUID());
     const names = ids.map((_, i) => `${label} ${i + 1}`);
-    const emails = ids.map((id) => `${label}-${id.slice(0, 8)}@bench.test`);
+    const emails = ids.map((id) => `${label}-${id}@bench.test`);
     await client.query(
       `INSERT INTO users (id, name, email, updated_at) SELECT * , now() FROM unnest($1::uuid[], $2::text[], $3::text[])`,
       [ids, names, emails],
