@@ -151,23 +151,51 @@ export async function upsertOAuthUser(
   });
 }
 
-/** The signed-in user with roles and permissions; null when the account is gone or disabled. */
-export async function loadSessionUser(prisma: Db, userId: string): Promise<SessionUser | null> {
-  const user = await prisma.user.findUnique({
-    where: { id: userId },
-    select: {
-      id: true,
-      email: true,
-      name: true,
-      image: true,
-      disabledAt: true,
-      roles: { select: { role: { select: { name: true, permissions: { select: { permission: { select: { key: true } } } } } } } },
-    },
-  });
+const SESSION_USER_SELECT = {
+  id: true,
+  email: true,
+  name: true,
+  image: true,
+  disabledAt: true,
+  roles: { select: { role: { select: { name: true, permissions: { select: { permission: { select: { key: true } } } } } } } },
+} as const;
+
+type SessionUserRow = {
+  id: string;
+  email: string;
+  name: string;
+  image: string | null;
+  disabledAt: Date | null;
+  roles: { role: { name: string; permissions: { permission: { key: string } }[] } }[];
+};
+
+function toSessionUser(user: SessionUserRow | null): SessionUser | null {
   if (!user || user.disabledAt) return null;
   const roles = user.roles.map(({ role }) => role.name).sort();
   const permissions = [
     ...new Set(user.roles.flatMap(({ role }) => role.permissions.map(({ permission }) => permission.key))),
   ].sort();
   return { id: user.id, email: user.email, name: user.name, image: user.image, roles, permissions };
+}
+
+/** The signed-in user with roles and permissions; null when the account is gone or disabled. */
+export async function loadSessionUser(prisma: Db, userId: string): Promise<SessionUser | null> {
+  return toSessionUser(await prisma.user.findUnique({ where: { id: userId }, select: SESSION_USER_SELECT }));
+}
+
+/**
+ * Many signed-in users at once (the periodic re-check of open streams): one query
+ * per thousand. Gone and disabled accounts are absent from the map.
+ */
+export async function loadSessionUsers(prisma: Db, userIds: readonly string[]): Promise<Map<string, SessionUser>> {
+  const users = new Map<string, SessionUser>();
+  const ids = [...new Set(userIds)];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await prisma.user.findMany({ where: { id: { in: ids.slice(i, i + 1000) } }, select: SESSION_USER_SELECT });
+    for (const row of rows) {
+      const user = toSessionUser(row);
+      if (user) users.set(user.id, user);
+    }
+  }
+  return users;
 }

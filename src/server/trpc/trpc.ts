@@ -117,21 +117,6 @@ const authed = t.middleware(async ({ ctx, next }) => {
 
 export const authedProcedure = publicProcedure.use(authed);
 
-/**
- * Whether a long-lived call (a subscription) may go on: the cookie has not
- * expired, and the account still exists, is enabled and holds `permission`.
- */
-export async function sessionStillAllows(ctx: Context, permission: PermissionKey): Promise<boolean> {
-  if (!ctx.session) return false;
-  if (ctx.session.expiresAt && ctx.session.expiresAt.getTime() <= Date.now()) return false;
-  const generation = accessGeneration();
-  const user = await loadSessionUser(ctx.prisma, ctx.session.userId);
-  ctx.userCache.user = user;
-  ctx.userCache.loadedAt = Date.now();
-  ctx.userCache.generation = generation;
-  return Boolean(user?.permissions.includes(permission));
-}
-
 /** A signed-in user holding `permission` (through any of their roles). */
 export function permissionProcedure(permission: PermissionKey) {
   return authedProcedure.use(({ ctx, next }) => {
