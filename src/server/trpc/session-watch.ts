@@ -94,6 +94,8 @@ class SessionSweeper {
       if (!users) continue;
       const loadedAt = Date.now();
       for (const watcher of watchers) {
+        // A stream that closed while the query ran is left alone.
+        if (!this.watchers.has(watcher)) continue;
         const user = users.get(watcher.ctx.session!.userId) ?? null;
         // The connection's other calls may reuse what was just loaded.
         Object.assign(watcher.ctx.userCache, { user, loadedAt, generation });
