@@ -55,8 +55,9 @@ async function main() {
     SEED_DEMO_USERS: "true",
     // The long-conversation test posts 120 messages through the API in a few seconds (default limit: 60 a minute).
     MESSAGING_RATE_LIMIT_PER_MINUTE: "1000",
-    // A retried export test must not meet the limit its first attempt left (default: one a minute).
-    EXPORT_INTERVAL_SECONDS: "2",
+    // Long enough that a second download right after the first is refused on a slow
+    // machine too, short enough for a retried admin export to wait it out (default: 60 s).
+    EXPORT_INTERVAL_SECONDS: "20",
   };
   // A developer's shell may point at real services or change first-start behaviour;
   // the e2e run exercises the embedded default with its demo users.
