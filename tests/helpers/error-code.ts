@@ -10,3 +10,25 @@ export async function codeOf(promise: Promise<unknown>): Promise<string | undefi
   }
   return "allowed";
 }
+
+/** A refused call as the client sees it: the message and the error formatter's data. */
+export interface ClientErrorShape {
+  message: string;
+  data: {
+    code: string;
+    httpStatus: number;
+    zodError: { formErrors: string[]; fieldErrors: Record<string, string[]> } | null;
+    retryAfterMs: number | null;
+  };
+}
+
+/** The error a call must end with; a call that succeeds fails the test. */
+export async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error as unknown as ClientErrorShape;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}

@@ -1,9 +1,9 @@
-import { TRPCClientError } from "@trpc/client";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { configureRateLimits, rateLimitConfig, SOCKET_FLOOD_CLOSE_CODE } from "~/server/rate-limits";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { TRPC_WS_PATH } from "~/trpc/shared";
+import { errorOf, type ClientErrorShape } from "../helpers/error-code";
 import { restoreSettingsAfterEach } from "../helpers/settings-snapshot";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
@@ -27,21 +27,6 @@ afterAll(async () => {
   await t?.close();
 });
 restoreSettingsAfterEach(() => t);
-
-interface ClientErrorShape {
-  message: string;
-  data: { code: string; httpStatus: number; retryAfterMs: number | null };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error as unknown as ClientErrorShape;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Two people in a direct conversation; `sender` writes to it. */
 async function conversationPair() {

@@ -1,4 +1,3 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   resetAuthRateLimits,
@@ -9,6 +8,7 @@ import {
 import { verifyCredentials } from "~/features/auth/auth.service";
 import { INVALID_CREDENTIALS_MESSAGE, SIGN_IN_THROTTLED_MESSAGE, SIGN_UP_THROTTLED_MESSAGE } from "~/features/auth/contracts";
 import { DomainError } from "~/server/errors";
+import { errorOf } from "../helpers/error-code";
 import { randomTestAddress, startTestServer, uniqueEmail, type TestServer } from "../helpers/test-server";
 
 // Emails and addresses are unique per run: with REDIS_URL the limits live in a
@@ -25,21 +25,6 @@ afterAll(async () => {
 beforeEach(() => {
   resetAuthRateLimits();
 });
-
-interface ClientErrorShape {
-  message: string;
-  data: { code: string; zodError: { fieldErrors: Record<string, string[]> } | null; retryAfterMs: number | null };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error as unknown as ClientErrorShape;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function domainFailureOf(promise: Promise<unknown>): Promise<DomainError> {
   const error = await promise.then(

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userCallBudget } from "~/server/rate-limits";
 import type { NodeTrpcClient } from "~/trpc/node-client";
-import { codeOf } from "../helpers/error-code";
+import { codeOf, errorOf } from "../helpers/error-code";
 import { restoreSettingsAfterEach } from "../helpers/settings-snapshot";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
@@ -28,17 +28,6 @@ async function member(name: string) {
   return { user, api: (await t.client({ userId: user.id, origin: TEST_APP_ORIGIN })).api };
 }
 
-function refusal(promise: Promise<unknown>) {
-  return promise.then(
-    () => null,
-    (error: { message: string; data?: { code?: string; retryAfterMs?: number | null } }) => ({
-      code: error.data?.code,
-      message: error.message,
-      retryAfterMs: error.data?.retryAfterMs,
-    }),
-  );
-}
-
 describe("per-user call budgets", () => {
   it("follow the send limit, with a floor", () => {
     expect(userCallBudget("conversationChange", 60)).toBe(60);
@@ -56,10 +45,10 @@ describe("per-user call budgets", () => {
     const others = await Promise.all(Array.from({ length: budget + 1 }, (_, i) => t.createUser({ name: `Other ${i}` })));
     await ana.api.conversations.createGroup.mutate({ name: "Group", participantIds: [others[0]!.id] });
     for (const other of others.slice(1, budget)) await ana.api.conversations.createDirect.mutate({ recipientId: other.id });
-    const refused = await refusal(ana.api.conversations.createDirect.mutate({ recipientId: others[budget]!.id }));
-    expect(refused).toMatchObject({ code: "TOO_MANY_REQUESTS" });
-    expect(refused?.message).toMatch(/^You are changing conversations too fast\. Try again in \d+ s\.$/);
-    expect(refused?.retryAfterMs).toBeGreaterThan(0);
+    const refused = await errorOf(ana.api.conversations.createDirect.mutate({ recipientId: others[budget]!.id }));
+    expect(refused.data.code).toBe("TOO_MANY_REQUESTS");
+    expect(refused.message).toMatch(/^You are changing conversations too fast\. Try again in \d+ s\.$/);
+    expect(refused.data.retryAfterMs).toBeGreaterThan(0);
     // Nothing was made by the refused call.
     expect(await t.server.database.prisma.conversationParticipant.count({ where: { userId: ana.user.id } })).toBe(budget);
 

@@ -1,67 +1,34 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Redis } from "ioredis";
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { STATUS_HEARTBEAT_MS, STATUS_MISSED_BEATS, statusRegistryKey, type MessagingStatus } from "~/features/ops/status";
-import { createDatabase, type Database } from "~/server/db/client";
+import type { Database } from "~/server/db/client";
 import { installationId } from "~/server/realtime/event-store";
-import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
+import { createNodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents } from "../helpers/event-collector";
-import { startInstanceProcess, type InstanceProcess } from "../helpers/instance-process";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database";
-import { TEST_APP_ORIGIN, TEST_AUTH_SECRET } from "../helpers/test-server";
+import { hasSharedServices, startInstancePair, type InstancePair } from "../helpers/instance-pair";
+import type { InstanceProcess } from "../helpers/instance-process";
+import { TEST_APP_ORIGIN } from "../helpers/test-server";
 
 // /api/messaging/status across two server processes on one PostgreSQL and Redis:
 // each instance's numbers from its heartbeat (one registry hash per installation),
 // users counted once in the total, and entries of vanished instances dropped.
 
-const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
-
-describe.runIf(hasServices)("messaging status of two instances", () => {
-  let database: TestDatabase;
-  let db: Database;
-  let dataDir: string;
+describe.runIf(hasSharedServices)("messaging status of two instances", () => {
+  let pair: InstancePair;
   let a: InstanceProcess;
   let b: InstanceProcess;
-  const clients: NodeTrpcClient[] = [];
+  let db: Database;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataDir = await mkdtemp(path.join(tmpdir(), "chatline-status-"));
-    const env = {
-      DATABASE_URL: database.connectionString,
-      REDIS_URL: process.env.REDIS_URL!,
-      NEXTAUTH_SECRET: TEST_AUTH_SECRET,
-      APP_URL: TEST_APP_ORIGIN,
-      DATA_DIR: dataDir,
-      SEED_DEMO_USERS: "false",
-      RETENTION_INTERVAL_MS: "0",
-      LOG_LEVEL: "warn",
-    };
-    [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
-    db = createDatabase(database.connectionString, { poolSize: 2 });
+    pair = await startInstancePair("status");
+    ({ a, b, db } = pair);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-    await Promise.all([a?.stop(), b?.stop()]);
-    await db?.close();
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
+    await pair?.close();
   });
 
-  async function signedIn(name: string, baseUrl: string, roleNames = ["User"]) {
-    const roles = await db.prisma.role.findMany({ where: { name: { in: roleNames } }, select: { id: true } });
-    const user = await db.prisma.user.create({
-      data: { name, email: `${name.toLowerCase()}-${Date.now()}@status.example`, roles: { create: roles.map((r) => ({ roleId: r.id })) } },
-    });
-    const cookie = `next-auth.session-token=${await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 })}`;
-    const client = createNodeTrpcClient({ baseUrl, cookie, origin: TEST_APP_ORIGIN });
-    clients.push(client);
-    return { user, client, api: client.api, cookie };
-  }
+  const signedIn = (name: string, baseUrl: string, roles?: string[]) => pair.signedIn(name, baseUrl, roles);
 
   async function status(url: string, cookie: string): Promise<MessagingStatus> {
     const response = await fetch(`${url}/api/messaging/status`, { headers: { cookie } });
@@ -75,7 +42,7 @@ describe.runIf(hasServices)("messaging status of two instances", () => {
     const ben = await signedIn("Ben", b.url);
     // Ana on a second device, connected to B.
     const anaSecond = createNodeTrpcClient({ baseUrl: b.url, cookie: ana.cookie, origin: TEST_APP_ORIGIN });
-    clients.push(anaSecond);
+    pair.clients.push(anaSecond);
     const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
     const streams = [collectEvents(ana.client), collectEvents(ben.client), collectEvents(anaSecond)];
     await Promise.all(streams.map((s) => s.ready()));

@@ -2,125 +2,44 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTRPCClient, wsLink } from "@trpc/client";
-import { encode } from "next-auth/jwt";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabase, type Database } from "~/server/db/client";
 import type { AppRouter } from "~/server/trpc/root";
 import { createNodeTrpcClient, type NodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents } from "../helpers/event-collector";
+import {
+  cookieFor,
+  hasSharedServices,
+  instanceEnv,
+  signedInUser,
+  startInstancePair,
+  withInstancePair,
+  type InstancePair,
+} from "../helpers/instance-pair";
 import { startInstanceProcess, type InstanceProcess } from "../helpers/instance-process";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database";
-import { TEST_APP_ORIGIN, TEST_AUTH_SECRET } from "../helpers/test-server";
+import { createTestDatabase } from "../helpers/test-database";
+import { TEST_APP_ORIGIN } from "../helpers/test-server";
 
-// Two server processes on one PostgreSQL and one Redis, with no sticky sessions:
-// what a scaled-out deployment is. Needs both services (CI has them); the
-// embedded database cannot be shared between processes.
+// Two server processes on one PostgreSQL and one Redis, with no sticky sessions
+// (tests/helpers/instance-pair.ts): what a scaled-out deployment is.
 
-const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
-
-function instanceEnv(databaseUrl: string, dataDir: string): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL!,
-    NEXTAUTH_SECRET: TEST_AUTH_SECRET,
-    APP_URL: TEST_APP_ORIGIN,
-    DATA_DIR: dataDir,
-    SEED_DEMO_USERS: "false",
-    PRESENCE_OFFLINE_GRACE_MS: "300",
-    LOG_LEVEL: "warn",
-    // The first test sends 60 messages as fast as it can; the shared send limit has a case of its own below.
-    MESSAGING_RATE_LIMIT_PER_MINUTE: "10000",
-  };
-}
-
-async function cookieFor(userId: string): Promise<string> {
-  return `next-auth.session-token=${await encode({ token: { sub: userId }, secret: TEST_AUTH_SECRET, maxAge: 3600 })}`;
-}
-
-/** A new user of `db` with a client of the instance(s) `baseUrl` names, signed in by cookie. */
-async function signedInUser(db: Database, name: string, baseUrl: string | (() => string), roleNames: string[] = ["User"]) {
-  const roles = await db.prisma.role.findMany({ where: { name: { in: roleNames } }, select: { id: true } });
-  const user = await db.prisma.user.create({
-    data: {
-      name,
-      email: `${name.toLowerCase()}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@multi.example`,
-      roles: { create: roles.map((r) => ({ roleId: r.id })) },
-    },
-  });
-  const token = await encode({ token: { sub: user.id }, secret: TEST_AUTH_SECRET, maxAge: 3600 });
-  const client = createNodeTrpcClient({
-    baseUrl,
-    cookie: `next-auth.session-token=${token}`,
-    origin: TEST_APP_ORIGIN,
-    // Reconnect quickly: the tests wait for it.
-    retryDelayMs: () => 200,
-  });
-  return { user, client, api: client.api };
-}
-
-/** Two fresh instances on a database of their own, for one test; everything is released after it. */
-async function withFreshPair(
-  label: string,
-  test: (pair: {
-    a: InstanceProcess;
-    b: InstanceProcess;
-    db: Database;
-    clients: NodeTrpcClient[];
-    signedIn: (name: string, baseUrl: string, roles?: string[]) => Promise<Awaited<ReturnType<typeof signedInUser>>>;
-  }) => Promise<void>,
-): Promise<void> {
-  const database = await createTestDatabase();
-  const dataDir = await mkdtemp(path.join(tmpdir(), `chatline-${label}-`));
-  const env = instanceEnv(database.connectionString, dataDir);
-  const [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
-  const db = createDatabase(database.connectionString, { poolSize: 2 });
-  const clients: NodeTrpcClient[] = [];
-  const signedIn = async (name: string, baseUrl: string, roles?: string[]) => {
-    const person = await signedInUser(db, name, baseUrl, roles);
-    clients.push(person.client);
-    return person;
-  };
-  try {
-    await test({ a, b, db, clients, signedIn });
-  } finally {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-    await Promise.all([a.stop(), b.stop()]);
-    await db.close();
-    await database.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
-describe.runIf(hasServices)("two instances", () => {
-  let database: TestDatabase;
-  let db: Database;
-  let dataDir: string;
+describe.runIf(hasSharedServices)("two instances", () => {
+  let pair: InstancePair;
   let a: InstanceProcess;
   let b: InstanceProcess;
-  const clients: NodeTrpcClient[] = [];
+  let db: Database;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataDir = await mkdtemp(path.join(tmpdir(), "chatline-multi-"));
-    const env = instanceEnv(database.connectionString, dataDir);
-    [a, b] = await Promise.all([startInstanceProcess(env), startInstanceProcess(env)]);
-    db = createDatabase(database.connectionString, { poolSize: 2 });
+    pair = await startInstancePair("multi");
+    ({ a, b, db } = pair);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-    await Promise.all([a?.stop(), b?.stop()]);
-    await db?.close();
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
+    await pair?.close();
   });
 
-  async function signedIn(name: string, baseUrl: string | (() => string)) {
-    const person = await signedInUser(db, name, baseUrl);
-    clients.push(person.client);
-    return person;
-  }
+  const signedIn = (name: string, baseUrl: string | (() => string)) => pair.signedIn(name, baseUrl);
 
   it("deliver each other's messages, typing and presence, and lose nothing when one is killed mid-stream", async () => {
     const ana = await signedIn("Ana", a.url);
@@ -166,9 +85,9 @@ describe.runIf(hasServices)("two instances", () => {
   }, 90_000);
 });
 
-describe.runIf(hasServices)("a settings change on two instances", () => {
+describe.runIf(hasSharedServices)("a settings change on two instances", () => {
   it("made on A reaches a subscriber on B, and B's sends follow it at once, not when its cache expires", () =>
-    withFreshPair("settings", async ({ a, b, signedIn }) => {
+    withInstancePair("settings", async ({ a, b, signedIn }) => {
       const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
       const ben = await signedIn("Ben", b.url);
       const carl = await signedIn("Carl", b.url);
@@ -205,9 +124,9 @@ describe.runIf(hasServices)("a settings change on two instances", () => {
   90_000);
 });
 
-describe.runIf(hasServices)("a role change on two instances", () => {
+describe.runIf(hasSharedServices)("a role change on two instances", () => {
   it("made on A takes roles:manage from a Super Admin's open WebSocket on B at its next call", () =>
-    withFreshPair("roles", async ({ a, b, db, signedIn }) => {
+    withInstancePair("roles", async ({ a, b, db, signedIn }) => {
       const sam = await signedIn("Sam", a.url, ["User", "Super Admin"]);
       const sue = await signedIn("Sue", b.url, ["User", "Super Admin"]);
       // Every call of Sue's goes over her one socket to B, which keeps the user it loaded.
@@ -232,7 +151,7 @@ describe.runIf(hasServices)("a role change on two instances", () => {
   90_000);
 
   it("made on A ends an event stream on B that lost messaging:access, well before its minute's re-check", () =>
-    withFreshPair("roles-stream", async ({ a, b, signedIn }) => {
+    withInstancePair("roles-stream", async ({ a, b, signedIn }) => {
       const sam = await signedIn("Sam", a.url, ["User", "Super Admin"]);
       const max = await signedIn("Max", b.url);
       const events = collectEvents(max.client);
@@ -245,9 +164,9 @@ describe.runIf(hasServices)("a role change on two instances", () => {
   90_000);
 });
 
-describe.runIf(hasServices)("the send limit on two instances", () => {
+describe.runIf(hasSharedServices)("the send limit on two instances", () => {
   it("is one count in Redis: sends through A and B add up, and both refuse past it with when to retry", () =>
-    withFreshPair("limits", async ({ a, b, db, clients, signedIn }) => {
+    withInstancePair("limits", async ({ a, b, db, clients, signedIn }) => {
       const admin = await signedIn("Admin", a.url, ["User", "Admin"]);
       const onA = await signedIn("Sender", a.url);
       // The same person through the other instance.
@@ -277,7 +196,7 @@ describe.runIf(hasServices)("the send limit on two instances", () => {
   90_000);
 });
 
-describe.runIf(hasServices)("two installations sharing one Redis", () => {
+describe.runIf(hasSharedServices)("two installations sharing one Redis", () => {
   it("never hear each other's events, though their event ids collide", async () => {
     const databases = await Promise.all([createTestDatabase(), createTestDatabase()]);
     const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-installations-"));

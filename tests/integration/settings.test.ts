@@ -1,7 +1,7 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ATTACHMENTS_NEED_A_TYPE, toPublicSettings, type UpdateMessagingSettingsInput } from "~/features/settings/contracts";
 import type { NodeTrpcClient } from "~/trpc/node-client";
+import { errorOf } from "../helpers/error-code";
 import { collectEvents } from "../helpers/event-collector";
 import { restoreSettingsAfterEach } from "../helpers/settings-snapshot";
 import { randomTestAddress, startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
@@ -32,21 +32,6 @@ afterAll(async () => {
 });
 // Every test starts from the seeded settings.
 const seeded = restoreSettingsAfterEach(() => t);
-
-interface ClientErrorShape {
-  message: string;
-  data: { code: string; zodError: { formErrors: string[]; fieldErrors: Record<string, string[]> } | null };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ClientErrorShape> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error as unknown as ClientErrorShape;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** The settings row and its audit trail: what a refused call must leave as it was. */
 async function state() {
