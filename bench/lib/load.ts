@@ -4,16 +4,10 @@ import type { WorkerCommand, WorkerResult, WorkerRoute, WorkerUser } from "../lo
 // The load generator's processes: the routes (sender → receivers) are split
 // between them, each runs its share of the rate, and their results are merged.
 
-export interface StepResult {
-  sent: number;
-  acked: number;
-  ackErrors: number;
-  firstAckError: string | null;
-  deliveries: number[];
-  acks: number[];
+/** The workers' results of one step, merged. */
+export interface StepResult extends Omit<WorkerResult, "type" | "step" | "cpuPercent"> {
   /** Per generator process, percent of one core. */
   generatorCpu: number[];
-  maxTimerLagMs: number;
 }
 
 export interface LoadGenerator {

@@ -5,8 +5,8 @@ import { notFound, redirect } from "next/navigation";
 import { AppBrand } from "~/components/app-brand";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { authOptions } from "~/features/auth/next-auth-options";
-import { DashboardNav, type DashboardSection } from "~/features/dashboard/dashboard-nav";
-import { PERMISSIONS } from "~/features/permissions/catalog";
+import { DashboardNav } from "~/features/dashboard/dashboard-nav";
+import { dashboardSectionsFor } from "~/features/dashboard/sections";
 
 export const metadata: Metadata = { title: { default: "Administration", template: "%s · Administration · Chatline" } };
 
@@ -15,11 +15,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const session = await getServerSession(authOptions);
   const user = session?.user;
   if (!user) redirect("/sign-in?callbackUrl=/dashboard");
-  const sections: DashboardSection[] = [];
-  if (user.permissions.includes(PERMISSIONS.messagingSettingsRead)) sections.push("settings");
-  if (user.permissions.includes(PERMISSIONS.messagingAdmin)) sections.push("audit");
-  if (user.permissions.includes(PERMISSIONS.messagingAdmin)) sections.push("operations");
-  if (user.permissions.includes(PERMISSIONS.rolesManage)) sections.push("roles");
+  const sections = dashboardSectionsFor(user.permissions);
   if (sections.length === 0) notFound();
 
   return (

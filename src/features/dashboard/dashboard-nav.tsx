@@ -4,27 +4,26 @@ import { ActivityIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "luc
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { cn } from "~/lib/utils";
+import type { DashboardSection, DashboardSectionEntry } from "./sections";
 
-export type DashboardSection = "settings" | "audit" | "roles" | "operations";
-
-const SECTIONS: Record<DashboardSection, { href: string; label: string; icon: typeof SettingsIcon }> = {
-  settings: { href: "/dashboard/settings/messaging", label: "Settings", icon: SettingsIcon },
-  audit: { href: "/dashboard/audit", label: "Audit log", icon: ScrollTextIcon },
-  operations: { href: "/dashboard/operations", label: "Operations", icon: ActivityIcon },
-  roles: { href: "/dashboard/roles", label: "Roles", icon: ShieldCheckIcon },
+export const SECTION_ICONS: Record<DashboardSection, typeof SettingsIcon> = {
+  settings: SettingsIcon,
+  audit: ScrollTextIcon,
+  operations: ActivityIcon,
+  roles: ShieldCheckIcon,
 };
 
 /** The admin pages the signed-in user may open; the current one is marked. */
-export function DashboardNav({ sections }: { sections: DashboardSection[] }) {
+export function DashboardNav({ sections }: { sections: DashboardSectionEntry[] }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Administration">
       <ul className="flex gap-1 md:flex-col">
-        {sections.map((section) => {
-          const { href, label, icon: Icon } = SECTIONS[section];
+        {sections.map(({ key, href, label }) => {
+          const Icon = SECTION_ICONS[key];
           const current = pathname === href || pathname.startsWith(`${href}/`);
           return (
-            <li key={section}>
+            <li key={key}>
               <Link
                 href={href}
                 aria-current={current ? "page" : undefined}

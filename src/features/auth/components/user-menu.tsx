@@ -1,6 +1,6 @@
 "use client";
 
-import { ChevronDownIcon, DownloadIcon, Loader2Icon, LogOutIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
+import { ChevronDownIcon, DownloadIcon, Loader2Icon, LogOutIcon } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
 
@@ -15,6 +15,8 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "~/components/ui/dropdown-menu";
+import { SECTION_ICONS } from "~/features/dashboard/dashboard-nav";
+import { dashboardSectionsFor } from "~/features/dashboard/sections";
 import { OWN_EXPORT_URL, useExportDownload } from "~/features/ops/download-export";
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { signOutToSignInPage } from "./sign-out-button";
@@ -35,9 +37,7 @@ function initialsOf(name: string, email: string): string {
 
 export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps) {
   const displayName = name.trim() || email;
-  const canSeeSettings = permissions.includes(PERMISSIONS.messagingSettingsRead);
-  const canSeeAudit = permissions.includes(PERMISSIONS.messagingAdmin);
-  const canSeeRoles = permissions.includes(PERMISSIONS.rolesManage);
+  const adminSections = dashboardSectionsFor(permissions);
   const canExport = permissions.includes(PERMISSIONS.messagingAccess);
   const [open, setOpen] = useState(false);
   const exportDownload = useExportDownload();
@@ -62,32 +62,19 @@ export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps
           <span className="text-muted-foreground truncate text-xs font-normal">{email}</span>
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
-        {(canSeeSettings || canSeeAudit || canSeeRoles) && (
+        {adminSections.length > 0 && (
           <>
-            {canSeeSettings && (
-              <DropdownMenuItem asChild>
-                <Link href="/dashboard/settings/messaging">
-                  <SettingsIcon aria-hidden="true" />
-                  Messaging settings
-                </Link>
-              </DropdownMenuItem>
-            )}
-            {canSeeAudit && (
-              <DropdownMenuItem asChild>
-                <Link href="/dashboard/audit">
-                  <ScrollTextIcon aria-hidden="true" />
-                  Audit log
-                </Link>
-              </DropdownMenuItem>
-            )}
-            {canSeeRoles && (
-              <DropdownMenuItem asChild>
-                <Link href="/dashboard/roles">
-                  <ShieldCheckIcon aria-hidden="true" />
-                  Roles
-                </Link>
-              </DropdownMenuItem>
-            )}
+            {adminSections.map(({ key, href, menuLabel }) => {
+              const Icon = SECTION_ICONS[key];
+              return (
+                <DropdownMenuItem key={key} asChild>
+                  <Link href={href}>
+                    <Icon aria-hidden="true" />
+                    {menuLabel}
+                  </Link>
+                </DropdownMenuItem>
+              );
+            })}
             <DropdownMenuSeparator />
           </>
         )}
