@@ -23,6 +23,8 @@ export async function startProcess(script: string, env: Record<string, string>, 
   });
   const stderr: string[] = [];
   child.stderr!.on("data", (chunk: Buffer) => {
+    // BENCH_SERVER_STDERR=1 shows the servers' logs while a scenario runs.
+    if (process.env.BENCH_SERVER_STDERR === "1") process.stderr.write(chunk);
     stderr.push(chunk.toString());
     if (stderr.length > 200) stderr.shift();
   });
@@ -54,6 +56,8 @@ export async function startProcess(script: string, env: Record<string, string>, 
 
 /** The product's server on `databaseUrl`, with limits that stay out of a load test's way. */
 export function startAppServer(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
   return startProcess("bench/app-server-main.ts", {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
@@ -67,7 +71,7 @@ export function startAppServer(databaseUrl: string, extraEnv: Record<string, str
     MESSAGING_RATE_LIMIT_PER_MINUTE: "10000",
     SOCKET_MESSAGES_PER_MINUTE: "100000",
     ...extraEnv,
-  });
+  }, nodeArgs);
 }
 
 export function startBaselineServer(databaseUrl: string): Promise<ServerProcess> {

@@ -12,6 +12,8 @@ export interface ChatlineMetrics {
   deliveries: Counter<"source">;
   /** From a message's createdAt to the moment its event is written to a subscriber socket (live only). */
   deliveryLatency: Histogram;
+  /** Sends written per statement by the message writer's group commit. */
+  messageWriteBatch: Histogram;
   /** Open WebSocket connections (read at scrape time). */
   connections: Gauge;
 }
@@ -41,6 +43,12 @@ function createMetrics(): ChatlineMetrics {
       name: "chatline_message_delivery_latency_seconds",
       help: "From a message's createdAt to its event being written to a subscriber socket (live events)",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    messageWriteBatch: new Histogram({
+      name: "chatline_message_write_batch_size",
+      help: "Sends written together in one statement (group commit)",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
     connections: new Gauge({

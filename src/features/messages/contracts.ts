@@ -38,7 +38,9 @@ export const messageContentSchema = z
   .string()
   .trim()
   .min(1, "Write something first.")
-  .max(ABSOLUTE_MAX_MESSAGE_LENGTH, `Messages are at most ${ABSOLUTE_MAX_MESSAGE_LENGTH} characters.`);
+  .max(ABSOLUTE_MAX_MESSAGE_LENGTH, `Messages are at most ${ABSOLUTE_MAX_MESSAGE_LENGTH} characters.`)
+  // PostgreSQL text cannot hold U+0000: refused here rather than failing the write.
+  .refine((text) => !text.includes("\u0000"), "Messages cannot contain the NUL character.");
 
 export const clientMessageIdSchema = z
   .string()

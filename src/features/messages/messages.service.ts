@@ -11,15 +11,18 @@ import { refundMessageWrite, retryIn, takeUserCall, type MessageWrite } from "~/
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
 import type { Message, SendMessageInput } from "./contracts";
-import { messageEvent, messageSelect, previewOf, summarizeReactions, toMessage } from "./message-mapper";
+import { messageEvent, messageSelect, summarizeReactions, toMessage } from "./message-mapper";
+import { messageWriter } from "./message-writer";
 
 // Sending, reading, editing, deleting and reacting to messages. A message's seq
 // is taken from its conversation's counter in the transaction that stores it,
 // so seqs are gap-free and strictly increasing; (sender, clientMessageId) is
 // unique, so a retry returns the original message instead of a second one.
 
+/** A unique key refused the write: P2002 from a model query, SQLSTATE 23505 inside a raw query's P2010. */
 function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  return error.code === "P2002" || (error.code === "P2010" && JSON.stringify(error.meta ?? {}).includes("23505"));
 }
 
 async function findByClientMessageId(deps: ServiceDeps, senderId: string, clientMessageId: string) {
@@ -66,52 +69,31 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
     if (stored) return sameSend(stored, input);
     throw tooFast("send", retryAfterMs);
   }
-  // No look-ups before the transaction: a retry is caught by the unique key, and
-  // membership is checked once, under the conversation's lock.
+  // No look-ups before the write: a retry is recognised by its (sender, client id),
+  // and membership is checked on the locked participant row (message-writer.ts).
+  let sent: Message | null;
   try {
-    const sent = await withEvents(deps, async (tx, append) => {
-      // Taking the seq locks the conversation row: sends to one conversation queue here.
-      const [conversation] = await tx.$queryRaw<{ last_seq: number }[]>`
-        UPDATE conversations
-           SET last_seq = last_seq + 1, last_message_at = now(), last_message_preview = ${previewOf(input.content)},
-               last_message_sender_id = ${user.id}::uuid, updated_at = now()
-         WHERE id = ${input.conversationId}::uuid
-         RETURNING last_seq`;
-      if (!conversation) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
-      // Checked after the lock, so a removal that commits first is seen.
-      await requireMembership(tx, input.conversationId, user.id);
-      const seq = conversation.last_seq;
-      const row = await tx.message.create({
-        data: {
-          conversationId: input.conversationId,
-          seq,
-          senderId: user.id,
-          clientMessageId: input.clientMessageId,
-          content: input.content,
-        },
-        select: messageSelect,
-      });
-      // Your own message is read and delivered as far as you are concerned.
-      await tx.conversationParticipant.update({
-        where: { conversationId_userId: { conversationId: input.conversationId, userId: user.id } },
-        data: { lastReadSeq: seq, lastReadAt: row.createdAt, lastDeliveredSeq: seq, lastDeliveredAt: row.createdAt },
-      });
-      const message = toMessage(row);
-      await append([messageEvent("message.created", message)]);
-      return message;
+    sent = await messageWriter(deps).write({
+      senderId: user.id,
+      conversationId: input.conversationId,
+      clientMessageId: input.clientMessageId,
+      content: input.content,
     });
-    metrics().messagesSent.inc();
-    instanceActivity().noteMessage(sent.conversationId);
-    return sent;
   } catch (error) {
     // A concurrent retry with the same key won: answer with its message.
     if (!isUniqueViolation(error)) throw error;
-    // A retry stores nothing: it does not count against the send limit.
-    await refundMessageWrite("send", user.id).catch(() => undefined);
-    const original = await findByClientMessageId(deps, user.id, input.clientMessageId);
-    if (!original) throw error;
-    return sameSend(original, input);
+    sent = null;
   }
+  if (sent) {
+    metrics().messagesSent.inc();
+    instanceActivity().noteMessage(sent.conversationId);
+    return sent;
+  }
+  // Nothing stored: a repeat of a stored send gets the original, uncharged; anyone else is not a member.
+  const original = await findByClientMessageId(deps, user.id, input.clientMessageId);
+  if (!original) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
+  await refundMessageWrite("send", user.id).catch(() => undefined);
+  return sameSend(original, input);
 }
 
 /**
