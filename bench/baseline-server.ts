@@ -1,7 +1,7 @@
 // The baseline: the least a server can do for the same work, on raw `ws` and `pg`.
-// A client connects with ?user=<id>; each frame {conversationId, to, content, id}
+// A client connects with ?user=<id>; each frame {conversationId, to: [user ids], content, id}
 // is inserted (one prepared single-row INSERT ... RETURNING, as a send is) and then
-// forwarded to the recipient's sockets and acknowledged to the sender. No auth, no
+// forwarded to the recipients' sockets (serialized once) and acknowledged to the sender. No auth, no
 // validation, no event log: each benchmark figure is also given as a ratio to this.
 //
 //   DATABASE_URL=postgresql://... PORT=0 node --import tsx bench/baseline-server.ts
@@ -28,7 +28,7 @@ wss.on("connection", (socket, req) => {
   mine.add(socket);
   socket.on("close", () => mine.delete(socket));
   socket.on("message", async (data) => {
-    const frame = JSON.parse(String(data)) as { id: number; conversationId: string; to: string; content: string };
+    const frame = JSON.parse(String(data)) as { id: number; conversationId: string; to: string[]; content: string };
     try {
       const { rows } = await pool.query({
         name: "baseline-insert",
@@ -36,7 +36,7 @@ wss.on("connection", (socket, req) => {
         values: [frame.conversationId, user, frame.content],
       });
       const event = JSON.stringify({ type: "message", id: rows[0].id, senderId: user, content: frame.content });
-      for (const recipient of sockets.get(frame.to) ?? []) recipient.send(event);
+      for (const userId of frame.to) for (const recipient of sockets.get(userId) ?? []) recipient.send(event);
       socket.send(JSON.stringify({ type: "ack", id: frame.id }));
     } catch (error) {
       socket.send(JSON.stringify({ type: "error", id: frame.id, message: String(error) }));

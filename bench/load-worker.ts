@@ -116,7 +116,7 @@ async function connectBaseline(url: string, user: WorkerUser, listen: boolean): 
       const id = ++nextId;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        socket.send(JSON.stringify({ id, conversationId: route.conversationId, to: route.receivers[0]!.id, content }));
+        socket.send(JSON.stringify({ id, conversationId: route.conversationId, to: route.receivers.map((receiver) => receiver.id), content }));
       });
     },
     async close() {

@@ -49,3 +49,15 @@ export async function createDirect(baseUrl: string, from: BenchUser, to: BenchUs
   const body = (await response.json()) as { result: { data: { json: { id: string } } } };
   return body.result.data.json.id;
 }
+
+/** Creates a group through the real API (tRPC over HTTP), `owner` and `members` in it. */
+export async function createGroup(baseUrl: string, owner: BenchUser, members: BenchUser[], name: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/trpc/conversations.createGroup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: owner.cookie, origin: BENCH_ORIGIN },
+    body: JSON.stringify({ json: { name, participantIds: members.map((member) => member.id) } }),
+  });
+  if (!response.ok) throw new Error(`createGroup answered ${response.status}: ${await response.text()}`);
+  const body = (await response.json()) as { result: { data: { json: { id: string } } } };
+  return body.result.data.json.id;
+}

@@ -140,6 +140,17 @@ describe("the message writer", () => {
     ]);
   });
 
+  it("stores half an emoji as the replacement character, and says so in the answer and the event", async () => {
+    const { people, conversation } = await group(["Uma", "Vic"]);
+    const { writer, published } = capturingWriter();
+    // A client cut "😀" in two: a lone high surrogate, which jsonb would refuse.
+    const sent = await writer.write({ senderId: people[0]!.id, conversationId: conversation.id, clientMessageId: "half", content: "hi \uD83D" });
+    expect(sent?.content).toBe("hi \uFFFD");
+    const row = await t.server.database.prisma.message.findUniqueOrThrow({ where: { id: sent!.id } });
+    expect(row.content).toBe("hi \uFFFD");
+    expect((published[0]![0]!.payload.message as { content: string }).content).toBe("hi \uFFFD");
+  });
+
   it("refuses NUL in a message at the edge, with a clear error", async () => {
     const { people, conversation } = await group(["Jo", "Kim"]);
     const jo = await t.client({ userId: people[0]!.id, origin: TEST_APP_ORIGIN });

@@ -46,6 +46,17 @@ interface WrittenRow {
   payload: Record<string, unknown>;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as PostgreSQL stores it: a lone UTF-16 surrogate (half an emoji, say, cut
+ * by a client) becomes U+FFFD, as encoding it to UTF-8 would, so the answer and the
+ * event carry what the database holds (and the event's JSON is valid for jsonb).
+ */
+export function storableText(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
+}
+
 /** The message as every reader will see it, before the database has given it an id, seq and time. */
 function draftMessage(request: SendRequest): Message {
   return {
@@ -56,7 +67,7 @@ function draftMessage(request: SendRequest): Message {
     senderName: null,
     senderImage: null,
     type: "TEXT",
-    content: request.content,
+    content: storableText(request.content),
     metadata: null,
     clientMessageId: request.clientMessageId,
     createdAt: new Date(0),
@@ -83,8 +94,8 @@ async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenR
         ${requests.map((r) => r.conversationId)}::uuid[],
         ${requests.map((r) => r.senderId)}::uuid[],
         ${requests.map((r) => r.clientMessageId)}::text[],
-        ${requests.map((r) => r.content)}::text[],
-        ${requests.map((r) => previewOf(r.content))}::text[],
+        ${requests.map((r) => storableText(r.content))}::text[],
+        ${requests.map((r) => previewOf(storableText(r.content)))}::text[],
         ${templates}::jsonb[]
       ) AS i(ord, conversation_id, sender_id, client_message_id, content, preview, payload)
     ), locked_conversations AS MATERIALIZED (

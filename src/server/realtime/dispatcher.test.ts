@@ -39,6 +39,22 @@ async function setup(committedAtStart: number, options = { gapWaitMs: 20, tailCh
 }
 
 describe("EventDispatcher", () => {
+  it("publishes a commit's events as one bus message, reads single events too, and hands them out frozen", async () => {
+    const { bus, dispatcher, committed } = await setup(0);
+    const messages: string[] = [];
+    bus.subscribe("events", (message) => messages.push(message));
+    const received: StoredEvent[] = [];
+    dispatcher.addListener((e) => received.push(e));
+    committed.last = 3;
+    await dispatcher.publish([event(1), event(2)]);
+    // What an instance of an earlier version publishes: one event per message.
+    await bus.publish("events", JSON.stringify(event(3)));
+    await vi.waitFor(() => expect(received.map((e) => Number(e.id))).toEqual([1, 2, 3]));
+    expect(messages).toHaveLength(2);
+    expect(received.every((e) => Object.isFrozen(e) && Object.isFrozen(e.payload))).toBe(true);
+    await dispatcher.stop();
+  });
+
   it("starts after what was committed before it and dispatches in order", async () => {
     const { seen, publish, committed, dispatcher } = await setup(10);
     committed.last = 12;

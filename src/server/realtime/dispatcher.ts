@@ -1,6 +1,7 @@
 import type { Logger } from "~/server/logger";
 import type { EventBus } from "./event-bus";
 import type { StoredEvent } from "./event-store";
+import { freezeForFanOut } from "./fan-out";
 
 // Turns the live path (the bus: fast, but lossy and unordered across publishers)
 // into a complete stream of durable events in exact id order, per process.
@@ -67,7 +68,8 @@ export class EventDispatcher {
   /** Publishes committed events on the bus (callers do this right after their commit). */
   async publish(events: StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await Promise.all(events.map((event) => this.bus.publish("events", JSON.stringify(event))));
+    // One bus message per commit (a batch of sends is one), not one per event.
+    await this.bus.publish("events", JSON.stringify(events));
   }
 
   async stop(): Promise<void> {
@@ -79,14 +81,17 @@ export class EventDispatcher {
   }
 
   private receive(message: string) {
-    let event: StoredEvent;
+    let events: StoredEvent[];
     try {
-      event = JSON.parse(message) as StoredEvent;
+      const parsed = JSON.parse(message) as StoredEvent | StoredEvent[];
+      // A single event is what instances of an earlier version publish.
+      events = Array.isArray(parsed) ? parsed : [parsed];
     } catch {
+      // Nothing is lost: the gap is read from the database.
       this.log.warn("dropped an unreadable event from the bus");
       return;
     }
-    this.accept([event]);
+    this.accept(events);
   }
 
   private accept(events: StoredEvent[]) {
@@ -104,6 +109,8 @@ export class EventDispatcher {
     while (event) {
       this.pending.delete(next);
       this.position = next;
+      // Shared by every subscriber it reaches, and serialized once for all of them.
+      freezeForFanOut(event);
       for (const listener of this.listeners) {
         try {
           listener(event);

@@ -1,5 +1,4 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { ZodError, z } from "zod";
 import { loadSessionUser } from "~/features/auth/auth.service";
 import type { PermissionKey } from "~/features/permissions/catalog";
@@ -8,12 +7,13 @@ import { DomainError } from "~/server/errors";
 import { getMessagingLimits } from "~/features/settings/settings.service";
 import { retryIn, takeSocketCall, takeUserCall, userCallBudget as budgetOf, type UserCallKind } from "~/server/rate-limits";
 import type { Context } from "./context";
+import { serverTransformer } from "./transformer";
 
 // The only place procedures are built from. Routers import the base procedures
 // below; each is made of named middlewares.
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: serverTransformer,
   // Subscriptions go over the WebSocket only, where Origin, frame size and
   // reconnect-on-shutdown are enforced; HTTP event streams would bypass all three.
   sse: { enabled: false },

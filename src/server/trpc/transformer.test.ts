@@ -1,0 +1,21 @@
+import superjson from "superjson";
+import { describe, expect, it } from "vitest";
+import { freezeForFanOut } from "~/server/realtime/fan-out";
+import { serverTransformer } from "./transformer";
+
+describe("the server's transformer", () => {
+  it("serializes a frozen event once for all its recipients, exactly as superjson would", () => {
+    const payload = freezeForFanOut({ type: "message.created", message: { id: "m1", seq: 3, at: new Date(0), tags: ["a"] } });
+    const first = serverTransformer.output.serialize(payload);
+    expect(serverTransformer.output.serialize(payload)).toBe(first);
+    expect(first).toEqual(superjson.serialize(payload));
+    expect(Object.isFrozen(payload.message.tags)).toBe(true);
+  });
+
+  it("serializes anything not frozen afresh, so a value changed between two answers is never stale", () => {
+    const settings = { maxMessageLength: 1000 };
+    expect(serverTransformer.output.serialize(settings)).toEqual(superjson.serialize({ maxMessageLength: 1000 }));
+    settings.maxMessageLength = 2000;
+    expect(serverTransformer.output.serialize(settings)).toEqual(superjson.serialize({ maxMessageLength: 2000 }));
+  });
+});
