@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { ClientEvent } from "~/features/events/contracts";
+import type { ClientEvent, Receipt } from "~/features/events/contracts";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 
 /** Subscribes to events.onEvent and keeps everything that arrives, for assertions. */
@@ -27,6 +27,12 @@ export function collectEvents(client: NodeTrpcClient, input?: { lastEventId?: st
     },
     ofType<T extends ClientEvent["type"]>(type: T) {
       return events.filter((event): event is Extract<ClientEvent, { type: T }> => event.type === type);
+    },
+    /** Every position move heard, whether one per event or several in one. */
+    receipts(): Receipt[] {
+      return events.flatMap((event) =>
+        event.type === "receipts.updated" ? event.receipts : event.type === "receipt.updated" ? [event] : [],
+      );
     },
     async ready() {
       await vi.waitFor(() => {

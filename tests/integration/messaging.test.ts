@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type WebSocket from "ws";
+import { receiptEvents } from "~/features/messages/receipts";
 import { invalidateMessagingLimits } from "~/features/settings/settings.service";
+import { createNodeTrpcClient } from "~/trpc/node-client";
 import { collectEvents, cursorOf } from "../helpers/event-collector";
-import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
+import { randomTestAddress, startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 let t: TestServer;
 
@@ -51,8 +54,8 @@ describe("two people chatting", () => {
     });
     // Ben's client received the message before he read it: a DELIVERED receipt may come
     // first (the delivery tracker flushes on its own timer), and READ must come.
-    await vi.waitFor(() => expect(anaEvents.ofType("receipt.updated").filter((r) => r.status === "READ")).toHaveLength(1));
-    const receipts = anaEvents.ofType("receipt.updated");
+    await vi.waitFor(() => expect(anaEvents.receipts().filter((r) => r.status === "READ")).toHaveLength(1));
+    const receipts = anaEvents.receipts();
     expect(receipts.at(-1)).toMatchObject({ userId: ben.user.id, status: "READ", upToSeq: 1 });
     for (const receipt of receipts.slice(0, -1)) expect(receipt).toMatchObject({ userId: ben.user.id, status: "DELIVERED", upToSeq: 1 });
     anaEvents.stop();
@@ -126,6 +129,40 @@ describe("a client that was away", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(after.ofType("message.created").map((e) => e.message.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     after.stop();
+  });
+
+  it("resumes from its cursor after a drop even when a typing event was the last thing it got", async () => {
+    const ana = await person("Ana");
+    const benUser = await t.createUser({ name: "Ben" });
+    const conversation = await ana.api.conversations.createDirect.mutate({ recipientId: benUser.id });
+    // Reconnects after a second: the message below is committed before Ben is back.
+    const ben = createNodeTrpcClient({
+      baseUrl: t.baseUrl,
+      cookie: await t.sessionCookie(benUser.id),
+      origin: TEST_APP_ORIGIN,
+      headers: { "x-forwarded-for": randomTestAddress() },
+      retryDelayMs: () => 1_000,
+    });
+    try {
+      const benEvents = collectEvents(ben);
+      await benEvents.ready();
+      await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "before", clientMessageId: "drop-1" });
+      await vi.waitFor(() => expect(benEvents.ofType("message.created")).toHaveLength(1));
+      // Typing carries no event id of its own; wsLink keeps the id of the last item it got as its cursor.
+      await ana.api.messages.typing.mutate({ conversationId: conversation.id, isTyping: true });
+      await vi.waitFor(() => expect(benEvents.ofType("typing")).toHaveLength(1));
+
+      // The network goes away with no close handshake, and Ana writes before Ben is back.
+      (ben.wsClient.connection?.ws as unknown as WebSocket).terminate();
+      await ana.api.messages.send.mutate({ conversationId: conversation.id, content: "while away", clientMessageId: "drop-2" });
+      await vi.waitFor(() => expect(benEvents.ofType("ready")).toHaveLength(2), { timeout: 5_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(benEvents.ofType("message.created").map((e) => e.message.content)).toEqual(["before", "while away"]);
+      expect(benEvents.ofType("ready")[1]).toMatchObject({ replayed: 1 });
+      benEvents.stop();
+    } finally {
+      await ben.close();
+    }
   });
 
   it("is told to resync when its cursor cannot be replayed", async () => {
@@ -319,14 +356,14 @@ describe("typing, presence and receipts", () => {
     const benEvents = collectEvents(ben.client);
     await benEvents.ready();
     await vi.waitFor(() =>
-      expect(anaEvents.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ status: "DELIVERED", upToSeq: 1, userId: ben.user.id })),
+      expect(anaEvents.receipts()).toContainEqual(expect.objectContaining({ status: "DELIVERED", upToSeq: 1, userId: ben.user.id })),
     );
     const delivered = (await ana.api.messages.statuses.query({ messageId: message.id })).recipients[0];
     expect(delivered).toMatchObject({ status: "DELIVERED", readAt: null });
     expect(delivered!.deliveredAt).toBeInstanceOf(Date);
 
     await ben.api.conversations.markAsRead.mutate({ conversationId: conversation.id, upToSeq: 1 });
-    await vi.waitFor(() => expect(anaEvents.ofType("receipt.updated").some((e) => e.status === "READ")).toBe(true));
+    await vi.waitFor(() => expect(anaEvents.receipts().some((e) => e.status === "READ")).toBe(true));
     const read = (await ana.api.messages.statuses.query({ messageId: message.id })).recipients[0];
     expect(read).toMatchObject({ status: "READ" });
     expect(read!.readAt).toBeInstanceOf(Date);
@@ -337,6 +374,32 @@ describe("typing, presence and receipts", () => {
 });
 
 describe("receipts in a group", () => {
+  it("tell each sender every move of one commit in one event, however many members moved", async () => {
+    const [ana, ben, cleo, dev] = await Promise.all(["Ana", "Ben", "Cleo", "Dev"].map((name) => person(name)));
+    const group = await ana!.api.conversations.createGroup.mutate({
+      name: "Busy receipts",
+      participantIds: [ben!.user.id, cleo!.user.id, dev!.user.id],
+    });
+    const fromAna = await ana!.api.messages.send.mutate({ conversationId: group.id, content: "one", clientMessageId: "br-1" });
+    const fromBen = await ben!.api.messages.send.mutate({ conversationId: group.id, content: "two", clientMessageId: "br-2" });
+    const at = new Date();
+    // What one flush of the delivery tracker writes: Cleo and Dev received both messages.
+    const moves = [cleo!, dev!].map((member) => ({
+      conversationId: group.id,
+      userId: member.user.id,
+      status: "DELIVERED" as const,
+      previousSeq: fromAna.seq - 1,
+      upToSeq: fromBen.seq,
+      at,
+    }));
+    const events = await receiptEvents(t.server.database.prisma, moves);
+    expect(events.map((e) => e.userId).sort()).toEqual([ana!.user.id, ben!.user.id].sort());
+    for (const event of events) {
+      expect(event).toMatchObject({ type: "receipts.updated", conversationId: group.id });
+      expect((event.payload.receipts as { userId: string }[]).map((r) => r.userId).sort()).toEqual([cleo!.user.id, dev!.user.id].sort());
+    }
+  });
+
   it("go to the senders of the messages they cover and to the reader's own devices, not to everyone", async () => {
     const ana = await person("Ana");
     const ben = await person("Ben");
@@ -351,13 +414,13 @@ describe("receipts in a group", () => {
     await cleo.api.conversations.markAsRead.mutate({ conversationId: group.id, upToSeq: message.seq });
 
     await vi.waitFor(() =>
-      expect(anaEvents.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
+      expect(anaEvents.receipts()).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
     );
     await vi.waitFor(() =>
-      expect(cleoOtherTab.ofType("receipt.updated")).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
+      expect(cleoOtherTab.receipts()).toContainEqual(expect.objectContaining({ userId: cleo.user.id, status: "READ" })),
     );
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(benEvents.ofType("receipt.updated").filter((e) => e.userId === cleo.user.id)).toEqual([]);
+    expect(benEvents.receipts().filter((e) => e.userId === cleo.user.id)).toEqual([]);
     const statuses = await ana.api.messages.statuses.query({ messageId: message.id });
     expect(statuses.recipients.find((r) => r.userId === cleo.user.id)).toMatchObject({ status: "READ" });
     anaEvents.stop();
@@ -382,7 +445,7 @@ describe("membership over time", () => {
     const replay = collectEvents(ben.client, { lastEventId: cursor });
     await replay.ready();
     const seen = replay.events
-      .filter((e) => e.type !== "ready" && e.type !== "presence" && e.type !== "receipt.updated")
+      .filter((e) => e.type !== "ready" && e.type !== "presence" && e.type !== "receipts.updated")
       .map((e) => (e.type === "message.created" ? `message: ${e.message.content}` : e.type));
     expect(seen).toEqual([
       "message: while in",

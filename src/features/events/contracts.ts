@@ -29,6 +29,16 @@ export const readyEventSchema = z.object({
   replayed: z.number().int(),
 });
 
+/** A member's delivery or read position moved to `upToSeq`. */
+export const receiptSchema = z.object({
+  conversationId: z.uuid(),
+  userId: z.uuid(),
+  status: receiptStatusSchema.exclude(["SENT"]),
+  upToSeq: z.number().int(),
+  at: isoDate,
+});
+export type Receipt = z.infer<typeof receiptSchema>;
+
 export const durableEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("message.created"), message: wireMessageSchema }),
   z.object({ type: z.literal("message.updated"), message: wireMessageSchema }),
@@ -39,14 +49,12 @@ export const durableEventSchema = z.discriminatedUnion("type", [
     messageId: z.uuid(),
     reactions: z.array(reactionSummarySchema),
   }),
-  z.object({
-    type: z.literal("receipt.updated"),
-    conversationId: z.uuid(),
-    userId: z.uuid(),
-    status: receiptStatusSchema.exclude(["SENT"]),
-    upToSeq: z.number().int(),
-    at: isoDate,
-  }),
+  // One member's position moved. Written by earlier versions; still replayed from stored events.
+  receiptSchema.extend({ type: z.literal("receipt.updated") }),
+  // Every move one person hears about from one commit, together: in a busy group a
+  // flush of deliveries moves dozens of positions, and each sender would otherwise
+  // get an event per move.
+  z.object({ type: z.literal("receipts.updated"), receipts: z.array(receiptSchema) }),
   z.object({
     type: z.literal("conversation.created"),
     conversation: z.object({

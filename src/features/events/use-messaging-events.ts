@@ -12,7 +12,7 @@ import { patchInTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline 
 import { applySettingsEvent } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
 import { reconnectDelayMs } from "~/trpc/shared";
-import type { ClientEvent, WireMessage } from "./contracts";
+import type { ClientEvent, Receipt, WireMessage } from "./contracts";
 import { liveState } from "./live-state";
 
 // Keeps the React Query caches in step with the user's event stream: messages of
@@ -72,6 +72,31 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
     cachedConversation(queryClient, conversationId) ??
     (await utils.conversations.get.fetch({ conversationId }).catch(() => undefined));
 
+  // The ticks under one's own messages move without waiting for a refetch.
+  const applyReceipts = (receipts: Pick<Receipt, "conversationId" | "userId" | "status" | "upToSeq">[]) => {
+    for (const receipt of receipts) {
+      utils.conversations.get.setData({ conversationId: receipt.conversationId }, (conversation) =>
+        conversation
+          ? {
+              ...conversation,
+              positions: conversation.positions.map((position) =>
+                position.userId !== receipt.userId
+                  ? position
+                  : {
+                      ...position,
+                      lastDeliveredSeq: Math.max(position.lastDeliveredSeq, receipt.upToSeq),
+                      lastReadSeq: receipt.status === "READ" ? Math.max(position.lastReadSeq, receipt.upToSeq) : position.lastReadSeq,
+                    },
+              ),
+            }
+          : conversation,
+      );
+    }
+    // Others' receipts change only the ticks patched above; one's own (read on
+    // another device) changes unread counts.
+    if (receipts.some((receipt) => receipt.userId === viewerId)) refreshConversations(queryClient);
+  };
+
   const subscription = api.events.onEvent.useSubscription(undefined, {
     onData(item) {
       const event = unwrap(item as unknown as ClientEvent | { id: string; data: ClientEvent });
@@ -123,26 +148,10 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
           patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({ ...message, reactions: event.reactions }));
           break;
         case "receipt.updated":
-          // The ticks under one's own messages move without waiting for a refetch.
-          utils.conversations.get.setData({ conversationId: event.conversationId }, (conversation) =>
-            conversation
-              ? {
-                  ...conversation,
-                  positions: conversation.positions.map((position) =>
-                    position.userId !== event.userId
-                      ? position
-                      : {
-                          ...position,
-                          lastDeliveredSeq: Math.max(position.lastDeliveredSeq, event.upToSeq),
-                          lastReadSeq: event.status === "READ" ? Math.max(position.lastReadSeq, event.upToSeq) : position.lastReadSeq,
-                        },
-                  ),
-                }
-              : conversation,
-          );
-          // Others' receipts change only the ticks patched above; one's own (read on
-          // another device) changes unread counts.
-          if (event.userId === viewerId) refreshConversations(queryClient);
+          applyReceipts([event]);
+          break;
+        case "receipts.updated":
+          applyReceipts(event.receipts);
           break;
         case "conversation.created":
         case "conversation.members_added":

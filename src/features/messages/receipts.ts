@@ -1,10 +1,13 @@
 import type { Prisma } from "~/generated/prisma/client";
+import type { Receipt } from "~/features/events/contracts";
 import type { NewEvent } from "~/server/realtime/event-store";
 
 // Who hears about a receipt: the senders of the messages it covers (for their
 // "delivered" and "read" ticks and "seen by"), and for a read, the reader's own
 // other devices (to clear the unread badge). Not the whole conversation: in a
-// group of a hundred, each receipt would otherwise go to a hundred people.
+// group of a hundred, each receipt would otherwise go to a hundred people. Each
+// listener gets one event per commit with every move they hear about: a flush of
+// deliveries in a busy group moves dozens of positions at once.
 
 export interface PositionMove {
   conversationId: string;
@@ -27,10 +30,10 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
       JOIN conversation_participants sender
         ON sender.conversation_id = m.conversation_id AND sender.user_id = m.sender_id AND sender.left_at IS NULL
      WHERE m.sender_id <> d.user_id`;
-  const events: NewEvent[] = [];
+  // Per listener, every move they hear about, as one event.
+  const byAudience = new Map<string, Receipt[]>();
   moves.forEach((move, position) => {
-    const payload = {
-      type: "receipt.updated",
+    const receipt: Receipt = {
       conversationId: move.conversationId,
       userId: move.userId,
       status: move.status,
@@ -39,7 +42,22 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
     };
     const audience = new Set(senders.filter((s) => s.index === position + 1).map((s) => s.sender_id));
     if (move.status === "READ") audience.add(move.userId);
-    for (const userId of audience) events.push({ type: "receipt.updated", conversationId: move.conversationId, userId, payload });
+    for (const userId of audience) {
+      const heard = byAudience.get(userId) ?? [];
+      heard.push(receipt);
+      byAudience.set(userId, heard);
+    }
   });
+  const events: NewEvent[] = [];
+  for (const [userId, receipts] of byAudience) {
+    const conversationIds = new Set(receipts.map((receipt) => receipt.conversationId));
+    events.push({
+      type: "receipts.updated",
+      // A personal event; it names its conversation when it concerns only one.
+      conversationId: conversationIds.size === 1 ? receipts[0]!.conversationId : null,
+      userId,
+      payload: { type: "receipts.updated", receipts },
+    });
+  }
   return events;
 }
