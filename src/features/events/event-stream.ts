@@ -111,14 +111,19 @@ export async function* streamEvents(options: EventStreamOptions): AsyncGenerator
       replayed,
     } satisfies ClientEvent);
 
+    // The id of the last durable event sent. wsLink takes every item's id as its
+    // cursor, and an item without one clears it (its reconnect would then skip
+    // whatever was committed while it was away), so ephemeral events carry this one.
+    let position = snapshot.toString();
     while (!signal?.aborted) {
       await waitForSocketToDrain(socket, highWater, signal, queue);
       const item = await queue.next(signal);
       if (!item) break;
       if (item.kind === "durable") {
+        position = item.event.id;
         yield tracked(item.event.id, item.event.payload as ClientEvent);
         noteDelivery(item.event, "live");
-      } else yield item.event;
+      } else yield tracked(position, item.event);
     }
     if (queue.overflowed && !signal?.aborted) {
       // Too far behind to keep up in memory: the client reconnects and replays from its cursor.

@@ -31,7 +31,11 @@ export function fromWire(message: WireMessage): Message {
   };
 }
 
-/** Durable events arrive as tracked envelopes ({ id, data }); typing and presence arrive bare. */
+/**
+ * Every event arrives as a tracked envelope ({ id, data }); typing, presence and
+ * settings carry the id of the last durable event, so the cursor wsLink resumes from
+ * never moves back or clears. (The bare form is what earlier servers sent.)
+ */
 function unwrap(item: ClientEvent | { id: string; data: ClientEvent }): ClientEvent {
   return "data" in item && typeof item.id === "string" ? item.data : (item as ClientEvent);
 }
