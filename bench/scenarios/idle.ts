@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { numberOption } from "../lib/args";
 import { createBenchDatabase, postgresVersion } from "../lib/database";
@@ -13,6 +14,32 @@ import { table } from "../lib/stats";
 // over an idle window. RSS per socket is the slope between a first tenth of the
 // sockets and all of them, so start-up memory and its first garbage collections do
 // not count.
+
+/**
+ * With BENCH_SERVER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR",
+ * the server writes a heap snapshot after the first tenth of the sockets and after
+ * the idle window: their difference is what the other sockets hold.
+ */
+async function takeHeapSnapshot(pid: number, label: string): Promise<void> {
+  const args = process.env.BENCH_SERVER_NODE_ARGS ?? "";
+  const directory = /--diagnostic-dir=(\S+)/.exec(args)?.[1];
+  if (!args.includes("--heapsnapshot-signal=SIGUSR2") || !directory) return;
+  const before = new Set(readdirSync(directory));
+  process.kill(pid, "SIGUSR2");
+  // Writing blocks the server; the file is complete once its size stops growing.
+  let size = -1;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const written = readdirSync(directory).find((name) => !before.has(name) && name.endsWith(".heapsnapshot"));
+    if (!written) continue;
+    const now = statSync(`${directory}/${written}`).size;
+    if (now === size) {
+      console.log(`heap snapshot (${label}): ${directory}/${written}`);
+      return;
+    }
+    size = now;
+  }
+}
 
 export async function runIdle(options: Map<string, string>): Promise<void> {
   const sockets = numberOption(options, "sockets", 10_000);
@@ -32,6 +59,7 @@ export async function runIdle(options: Map<string, string>): Promise<void> {
     const settle = () => new Promise((resolve) => setTimeout(resolve, 5_000));
     loads.push(await startLoad({ mode: "app", url: server.url, origin: BENCH_ORIGIN, routes: [], listeners: users.slice(0, firstCount), processes }));
     await settle();
+    await takeHeapSnapshot(server.pid, "first");
     const first = sampleProcess(server.pid);
     const openedAt = performance.now();
     loads.push(await startLoad({ mode: "app", url: server.url, origin: BENCH_ORIGIN, routes: [], listeners: users.slice(firstCount), processes }));
@@ -43,6 +71,7 @@ export async function runIdle(options: Map<string, string>): Promise<void> {
     const generatorStart = load.pids.map((pid) => sampleProcess(pid));
     await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
     const idleEnd = sampleProcess(server.pid);
+    await takeHeapSnapshot(server.pid, "all");
     const generatorEnd = load.pids.map((pid) => sampleProcess(pid));
     const perSocketKb = (idleEnd.rssBytes - first.rssBytes) / opened / 1024;
     const empty = first;

@@ -1,15 +1,16 @@
-import { loadSessionUsers } from "~/features/auth/auth.service";
+import { usersHoldingPermission } from "~/features/auth/auth.service";
 import type { PermissionKey } from "~/features/permissions/catalog";
-import { accessGeneration, onAccessChange } from "~/features/roles/access-changes";
+import { onAccessChange } from "~/features/roles/access-changes";
 import type { Db } from "~/server/db/client";
 import type { Context } from "./context";
 
 // A subscription outlives the check made when it opened, so open streams are
 // re-checked: the cookie has not expired, the account still exists, is enabled
 // and holds the permission. One sweeper per interval does it for every open
-// stream of the process with one query per thousand users, not a query per
-// stream (at 10,000 idle sockets, per-stream checks cost most of a core: see
-// bench/RESULTS.md, "idle"). A role or permission change anywhere sweeps at once.
+// stream of the process with one query that only answers who still may (no
+// user objects built), not a query per stream (at 10,000 idle sockets,
+// per-stream checks cost most of a core: see bench/RESULTS.md, "idle"). A role
+// or permission change anywhere sweeps at once.
 
 /** After a role change: soon, and once for a burst of changes. */
 const ACCESS_CHANGE_DELAY_MS = 100;
@@ -72,34 +73,33 @@ class SessionSweeper {
 
   private async checkAll(): Promise<void> {
     const now = Date.now();
-    // Grouped by database: tests run several servers in one process.
-    const byDatabase = new Map<Db, Watcher[]>();
+    // Grouped by database (tests run several servers in one process) and permission.
+    const groups = new Map<Db, Map<PermissionKey, Watcher[]>>();
     for (const watcher of this.watchers) {
       const session = watcher.ctx.session;
       if (!session || (session.expiresAt && session.expiresAt.getTime() <= now)) {
         watcher.end();
         continue;
       }
-      const group = byDatabase.get(watcher.ctx.prisma) ?? [];
+      const byPermission = groups.get(watcher.ctx.prisma) ?? new Map<PermissionKey, Watcher[]>();
+      groups.set(watcher.ctx.prisma, byPermission);
+      const group = byPermission.get(watcher.permission) ?? [];
       group.push(watcher);
-      byDatabase.set(watcher.ctx.prisma, group);
+      byPermission.set(watcher.permission, group);
     }
-    for (const [prisma, watchers] of byDatabase) {
-      const generation = accessGeneration();
-      const users = await loadSessionUsers(
-        prisma,
-        watchers.map((watcher) => watcher.ctx.session!.userId),
-      ).catch(() => undefined);
-      // A failed check (database hiccup) is not an ended session: look again next time.
-      if (!users) continue;
-      const loadedAt = Date.now();
-      for (const watcher of watchers) {
-        // A stream that closed while the query ran is left alone.
-        if (!this.watchers.has(watcher)) continue;
-        const user = users.get(watcher.ctx.session!.userId) ?? null;
-        // The connection's other calls may reuse what was just loaded.
-        Object.assign(watcher.ctx.userCache, { user, loadedAt, generation });
-        if (!user?.permissions.includes(watcher.permission)) watcher.end();
+    for (const [prisma, byPermission] of groups) {
+      for (const [permission, watchers] of byPermission) {
+        const allowed = await usersHoldingPermission(
+          prisma,
+          watchers.map((watcher) => watcher.ctx.session!.userId),
+          permission,
+        ).catch(() => undefined);
+        // A failed check (database hiccup) is not an ended session: look again next time.
+        if (!allowed) continue;
+        for (const watcher of watchers) {
+          // A stream that closed while the query ran is left alone.
+          if (this.watchers.has(watcher) && !allowed.has(watcher.ctx.session!.userId)) watcher.end();
+        }
       }
     }
   }
