@@ -1,4 +1,4 @@
-import type { Db } from "~/server/db/client";
+import { queryPrepared, type Db } from "~/server/db/client";
 import { logger } from "~/server/logger";
 import { metrics } from "~/server/metrics";
 import type { StoredEvent } from "~/server/realtime/event-store";
@@ -42,7 +42,8 @@ interface WrittenRow {
   created_at: Date;
   sender_name: string | null;
   sender_image: string | null;
-  event_id: bigint;
+  /** int8 arrives as a decimal string. */
+  event_id: string;
   payload: Record<string, unknown>;
 }
 
@@ -77,26 +78,10 @@ function draftMessage(request: SendRequest): Message {
   };
 }
 
-/**
- * Writes `requests` in one statement. Conversations and the senders' participant
- * rows are locked in key order (two instances' batches cannot deadlock), the
- * conversations FOR NO KEY UPDATE as an UPDATE would (inserts whose foreign key
- * points at them, such as the delivery tracker's receipts, are not blocked), and the
- * membership test is on the locked row, so a removal that commits first is seen.
- * Requests that stored nothing are absent from the result.
- */
-async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenRow[]> {
-  const templates = requests.map((request) => JSON.stringify(messageEvent("message.created", draftMessage(request)).payload));
-  return prisma.$queryRaw<WrittenRow[]>`
+const SEND_BATCH_SQL = `
     WITH input AS MATERIALIZED (
       SELECT * FROM unnest(
-        ${requests.map((_, index) => index)}::int[],
-        ${requests.map((r) => r.conversationId)}::uuid[],
-        ${requests.map((r) => r.senderId)}::uuid[],
-        ${requests.map((r) => r.clientMessageId)}::text[],
-        ${requests.map((r) => storableText(r.content))}::text[],
-        ${requests.map((r) => previewOf(storableText(r.content)))}::text[],
-        ${templates}::jsonb[]
+        $1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[]
       ) AS i(ord, conversation_id, sender_id, client_message_id, content, preview, payload)
     ), locked_conversations AS MATERIALIZED (
       SELECT c.id FROM conversations c
@@ -159,6 +144,26 @@ async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenR
     SELECT nb.ord, nb.id, nb.seq, nb.created_at, nb.sender_name, nb.sender_image, e.id AS event_id, e.payload
       FROM numbered nb JOIN stored_events e ON e.message_id = nb.id
      ORDER BY nb.ord`;
+
+/**
+ * Writes `requests` in one statement. Conversations and the senders' participant
+ * rows are locked in key order (two instances' batches cannot deadlock), the
+ * conversations FOR NO KEY UPDATE as an UPDATE would (inserts whose foreign key
+ * points at them, such as the delivery tracker's receipts, are not blocked), and the
+ * membership test is on the locked row, so a removal that commits first is seen.
+ * Requests that stored nothing are absent from the result.
+ */
+async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenRow[]> {
+  const contents = requests.map((request) => storableText(request.content));
+  return queryPrepared<WrittenRow>(prisma, "chatline.send-batch", SEND_BATCH_SQL, [
+    requests.map((_, index) => index),
+    requests.map((r) => r.conversationId),
+    requests.map((r) => r.senderId),
+    requests.map((r) => r.clientMessageId),
+    contents,
+    contents.map(previewOf),
+    requests.map((request) => JSON.stringify(messageEvent("message.created", draftMessage(request)).payload)),
+  ]);
 }
 
 export class MessageWriter {
@@ -222,7 +227,7 @@ export class MessageWriter {
       return;
     }
     const events: StoredEvent[] = rows.map((row) => ({
-      id: row.event_id.toString(),
+      id: row.event_id,
       type: "message.created",
       conversationId: batch[row.ord]!.request.conversationId,
       userId: null,

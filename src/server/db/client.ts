@@ -17,6 +17,38 @@ export interface Database {
 
 /** Where each client made by createDatabase connects (for the rare job that needs a session of its own). */
 const connectionStrings = new WeakMap<PrismaClient, string>();
+/** The pool under each client made by createDatabase, and whether naming statements works on it. */
+const pools = new WeakMap<PrismaClient, { pool: pg.Pool; namedStatements: boolean }>();
+
+/** "already exists" / "does not exist": the server's sessions are not the pool's connections. */
+const NAMED_STATEMENT_CONFUSED = new Set(["42P05", "26000"]);
+
+/**
+ * Runs a hot statement straight on the pool a Prisma client runs on (its
+ * connections, one on PGlite) as a named prepared statement: each connection
+ * parses and plans it once instead of at every call (the batched send). Where
+ * sessions are not connections (PGlite's socket server shares one session among
+ * them; PgBouncer in transaction mode moves them), names collide or vanish: the
+ * first such error switches that pool to unnamed statements for good.
+ */
+export async function queryPrepared<T extends pg.QueryResultRow>(
+  prisma: PrismaClient,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const entry = pools.get(prisma);
+  if (!entry) throw new Error("This Prisma client was not made by createDatabase: its pool is unknown.");
+  if (entry.namedStatements) {
+    try {
+      return (await entry.pool.query<T>({ name, text, values })).rows;
+    } catch (error) {
+      if (!NAMED_STATEMENT_CONFUSED.has((error as { code?: string }).code ?? "")) throw error;
+      entry.namedStatements = false;
+    }
+  }
+  return (await entry.pool.query<T>({ text, values })).rows;
+}
 
 /**
  * The connection string of a client made by createDatabase: a job that must hold
@@ -33,6 +65,7 @@ export function createDatabase(connectionString: string, options: { poolSize?: n
   pool.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   connectionStrings.set(prisma, connectionString);
+  pools.set(prisma, { pool, namedStatements: true });
   let closed: Promise<void> | undefined;
   return {
     prisma,
