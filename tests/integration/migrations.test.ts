@@ -68,6 +68,24 @@ describe("migrations", () => {
     for (const row of rows) expect(row).toMatchObject({ finished: true, checksum_length: 64 });
   });
 
+  it("leave the schema engine out of a start with nothing to apply, but not when a record is in doubt", async () => {
+    // All applied and finished: answered by one query, no engine.
+    expect(await applyMigrations({ connectionString: fromMigrations.connectionString })).toEqual([]);
+    const client = new pg.Client({ connectionString: fromMigrations.connectionString });
+    await client.connect();
+    try {
+      // A migration that failed half-way: the engine must see it and refuse to go on.
+      const { rows } = await client.query<{ id: string }>(
+        "UPDATE _prisma_migrations SET finished_at = NULL WHERE id = (SELECT id FROM _prisma_migrations ORDER BY started_at DESC LIMIT 1) RETURNING id",
+      );
+      await expect(applyMigrations({ connectionString: fromMigrations.connectionString })).rejects.toThrow();
+      await client.query("UPDATE _prisma_migrations SET finished_at = now() WHERE id = $1", [rows[0]!.id]);
+      expect(await applyMigrations({ connectionString: fromMigrations.connectionString })).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("build exactly the schema: no drift", async () => {
     const schemaSql = await diffEmptyToSchema({ connectionString: fromSchema.connectionString });
     const client = new pg.Client({ connectionString: fromSchema.connectionString });

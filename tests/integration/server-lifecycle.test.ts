@@ -37,7 +37,7 @@ describe("the embedded default", () => {
     expect(await second.database.prisma.role.count()).toBe(3);
     expect(await second.database.prisma.messagingSettings.count()).toBe(1);
     await second.close();
-  });
+  }, 90_000); // two embedded starts (PGlite in Wasm): about 15 s alone, much more beside other files
 
   it("refuses a second start on the same data folder, and releases it after a failed start", async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-double-"));

@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import type { PGlite } from "@electric-sql/pglite";
 
 // The zero-setup database: PGlite (PostgreSQL compiled to Wasm) persisted under the
 // data folder, served on a loopback port with the PostgreSQL wire protocol so the
@@ -46,6 +45,9 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
  * Starts PGlite; with no dataDir the database lives in memory (tests).
  */
 export async function startEmbeddedPostgres(options: { dataDir?: string } = {}): Promise<EmbeddedPostgres> {
+  // Loaded here, not at the top: a server on DATABASE_URL never needs them, and
+  // importing them costs its every start about 0.1 s.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-socket")]);
   let unlock = async () => {};
   let db: PGlite;
   if (options.dataDir) {

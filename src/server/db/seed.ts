@@ -17,15 +17,28 @@ import type { Env } from "~/server/env";
 // Everything here is idempotent: it runs at every start.
 
 export async function ensureBaseData(prisma: Db, env: Env): Promise<void> {
-  for (const [key, description] of Object.entries(PERMISSION_DESCRIPTIONS) as [PermissionKey, string][]) {
+  // Read first and write only what is missing: every start runs this, and on a
+  // database set up before (every restart) it is then three reads in parallel
+  // instead of a dozen statements in a row.
+  const roleNames = Object.keys(DEFAULT_ROLE_PERMISSIONS) as RoleName[];
+  const [existingPermissions, existingRoles, settings] = await Promise.all([
+    prisma.permission.findMany({ select: { id: true, key: true } }),
+    prisma.role.findMany({ where: { name: { in: roleNames } }, select: { name: true } }),
+    prisma.messagingSettings.findUnique({ where: { id: 1 }, select: { id: true } }),
+  ]);
+  const missingPermissions = (Object.entries(PERMISSION_DESCRIPTIONS) as [PermissionKey, string][]).filter(
+    ([key]) => !existingPermissions.some((permission) => permission.key === key),
+  );
+  for (const [key, description] of missingPermissions) {
     await prisma.permission.upsert({ where: { key }, create: { key, description }, update: {} });
   }
-  const permissions = await prisma.permission.findMany({ select: { id: true, key: true } });
+  const permissions =
+    missingPermissions.length > 0 ? await prisma.permission.findMany({ select: { id: true, key: true } }) : existingPermissions;
   const permissionId = new Map(permissions.map((p) => [p.key, p.id]));
-  for (const [name, role] of Object.entries(DEFAULT_ROLE_PERMISSIONS) as [RoleName, (typeof DEFAULT_ROLE_PERMISSIONS)[RoleName]][]) {
-    // A role that exists keeps whatever permissions a Super Admin gave it.
-    const existing = await prisma.role.findUnique({ where: { name }, select: { id: true } });
-    if (existing) continue;
+  // A role that exists keeps whatever permissions a Super Admin gave it.
+  const roleExists = new Set(existingRoles.map((role) => role.name));
+  for (const name of roleNames.filter((roleName) => !roleExists.has(roleName))) {
+    const role = DEFAULT_ROLE_PERMISSIONS[name];
     await prisma.role.create({
       data: {
         name,
@@ -34,7 +47,9 @@ export async function ensureBaseData(prisma: Db, env: Env): Promise<void> {
       },
     });
   }
-  await prisma.messagingSettings.upsert({ where: { id: 1 }, create: { id: 1, ...initialMessagingSettings(env) }, update: {} });
+  if (!settings) {
+    await prisma.messagingSettings.upsert({ where: { id: 1 }, create: { id: 1, ...initialMessagingSettings(env) }, update: {} });
+  }
 }
 
 async function createUserWithRoles(
