@@ -3,11 +3,19 @@
 // records the figures, the command and the machine. Needs DATABASE_URL (a real
 // PostgreSQL); see bench/README.md.
 import { parseArgs } from "./lib/args";
+import { runChaos } from "./scenarios/chaos";
+import { runColdstart } from "./scenarios/coldstart";
 import { runDirect } from "./scenarios/direct";
+import { runGroup } from "./scenarios/group";
+import { runHistory } from "./scenarios/history";
 import { runIdle } from "./scenarios/idle";
 
 const scenarios: Record<string, (options: Map<string, string>) => Promise<void>> = {
+  chaos: runChaos,
+  coldstart: runColdstart,
   direct: runDirect,
+  group: runGroup,
+  history: runHistory,
   idle: runIdle,
 };
 

@@ -405,25 +405,28 @@ async function queryConversations(
      LIMIT ${filter.limit}`;
 }
 
+/**
+ * The members of `rows` in one statement: through Prisma's relation loading it was
+ * two round trips, the second an IN list of every member of every conversation
+ * (420 parameters for a page of large groups).
+ */
 async function withParticipants(deps: ServiceDeps, rows: ConversationRow[]): Promise<Conversation[]> {
   const members = rows.length
-    ? await deps.prisma.conversationParticipant.findMany({
-        where: { conversationId: { in: rows.map((row) => row.id) }, leftAt: null },
-        select: {
-          conversationId: true,
-          lastDeliveredSeq: true,
-          lastReadSeq: true,
-          user: { select: { id: true, name: true, image: true } },
-        },
-        orderBy: { joinedAt: "asc" },
-      })
+    ? await deps.prisma.$queryRaw<
+        { conversation_id: string; id: string; name: string; image: string | null; last_delivered_seq: number; last_read_seq: number }[]
+      >`
+        SELECT p.conversation_id, u.id, u.name, u.image, p.last_delivered_seq, p.last_read_seq
+          FROM conversation_participants p
+          JOIN users u ON u.id = p.user_id
+         WHERE p.conversation_id = ANY(${rows.map((row) => row.id)}::uuid[]) AND p.left_at IS NULL
+         ORDER BY p.joined_at`
     : [];
   const byConversation = new Map<string, { participants: Participant[]; positions: MemberPosition[] }>();
   for (const member of members) {
-    const entry = byConversation.get(member.conversationId) ?? { participants: [], positions: [] };
-    entry.participants.push(member.user);
-    entry.positions.push({ userId: member.user.id, lastDeliveredSeq: member.lastDeliveredSeq, lastReadSeq: member.lastReadSeq });
-    byConversation.set(member.conversationId, entry);
+    const entry = byConversation.get(member.conversation_id) ?? { participants: [], positions: [] };
+    entry.participants.push({ id: member.id, name: member.name, image: member.image });
+    entry.positions.push({ userId: member.id, lastDeliveredSeq: member.last_delivered_seq, lastReadSeq: member.last_read_seq });
+    byConversation.set(member.conversation_id, entry);
   }
   return rows.map((row) => ({
     id: row.id,

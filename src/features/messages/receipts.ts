@@ -25,11 +25,16 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
       FROM unnest(${moves.map((m) => m.conversationId)}::uuid[], ${moves.map((m) => m.userId)}::uuid[],
                   ${moves.map((m) => m.previousSeq)}::int[], ${moves.map((m) => m.upToSeq)}::int[])
            WITH ORDINALITY AS d(conversation_id, user_id, previous_seq, up_to_seq, index)
-      JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq > d.previous_seq AND m.seq <= d.up_to_seq
+      -- Lateral, so each move reads only its own seq range of (conversation_id, seq): as a
+      -- plain join the planner may scan a conversation's whole history once per member.
+      CROSS JOIN LATERAL (
+        SELECT DISTINCT m.sender_id FROM messages m
+         WHERE m.conversation_id = d.conversation_id AND m.seq > d.previous_seq AND m.seq <= d.up_to_seq
+           AND m.sender_id <> d.user_id
+      ) m
       -- Senders who have left the conversation hear nothing more of it.
       JOIN conversation_participants sender
-        ON sender.conversation_id = m.conversation_id AND sender.user_id = m.sender_id AND sender.left_at IS NULL
-     WHERE m.sender_id <> d.user_id`;
+        ON sender.conversation_id = d.conversation_id AND sender.user_id = m.sender_id AND sender.left_at IS NULL`;
   // Per listener, every move they hear about, as one event.
   const byAudience = new Map<string, Receipt[]>();
   moves.forEach((move, position) => {
