@@ -10,14 +10,33 @@ type Serialized = ReturnType<typeof superjson.serialize>;
 
 const serializedOnce = new WeakMap<object, Serialized>();
 
-function serializeOutput(value: unknown): Serialized {
-  if (value === null || typeof value !== "object" || !Object.isFrozen(value)) return superjson.serialize(value);
+function serializedFrozen(value: object): Serialized {
   let serialized = serializedOnce.get(value);
   if (!serialized) {
     serialized = superjson.serialize(value);
     serializedOnce.set(value, serialized);
   }
   return serialized;
+}
+
+/** tRPC hands a tracked event to the transformer as a fresh `{ id, data }` per recipient. */
+function asTrackedEvent(value: object): { id: string; data: object } | undefined {
+  const keys = Object.keys(value);
+  if (keys.length !== 2 || !("id" in value) || !("data" in value)) return undefined;
+  const { id, data } = value as { id: unknown; data: unknown };
+  return typeof id === "string" && data !== null && typeof data === "object" && Object.isFrozen(data) ? { id, data } : undefined;
+}
+
+function serializeOutput(value: unknown): Serialized {
+  if (value === null || typeof value !== "object") return superjson.serialize(value);
+  if (Object.isFrozen(value)) return serializedFrozen(value);
+  const tracked = asTrackedEvent(value);
+  if (tracked) {
+    const inner = serializedFrozen(tracked.data);
+    // Plain JSON inside (events come from JSON): the wrapper adds nothing to annotate.
+    if (inner.meta === undefined) return { json: { id: tracked.id, data: inner.json } };
+  }
+  return superjson.serialize(value);
 }
 
 /** superjson on the wire both ways (clients use plain superjson); outputs shared when frozen. */
