@@ -1,9 +1,10 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { toWireMessage } from "~/features/messages/message-mapper";
 import { MessageWriter } from "~/features/messages/message-writer";
 import type { StoredEvent } from "~/server/realtime/event-store";
 import { codeOf } from "../helpers/error-code";
+import { collectEvents } from "../helpers/event-collector";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // The group commit behind messages.send: sends written together in one statement
@@ -149,6 +150,22 @@ describe("the message writer", () => {
     const row = await t.server.database.prisma.message.findUniqueOrThrow({ where: { id: sent!.id } });
     expect(row.content).toBe("hi \uFFFD");
     expect((published[0]![0]!.payload.message as { content: string }).content).toBe("hi \uFFFD");
+  });
+
+  it("delivers live a send that spelled the conversation's id in capitals, and answers with the stored spelling", async () => {
+    const { people, conversation } = await group(["Wes", "Xia"]);
+    const [wes, xia] = await Promise.all(people.map((person) => t.client({ userId: person.id, origin: TEST_APP_ORIGIN })));
+    const xiaEvents = collectEvents(xia!);
+    await xiaEvents.ready();
+    const sent = await wes!.api.messages.send.mutate({
+      conversationId: conversation.id.toUpperCase(),
+      content: "capitals",
+      clientMessageId: "caps-1",
+    });
+    expect(sent.conversationId).toBe(conversation.id);
+    await vi.waitFor(() => expect(xiaEvents.ofType("message.created").map((e) => e.message.id)).toContain(sent.id));
+    expect(xiaEvents.ofType("message.created").find((e) => e.message.id === sent.id)?.message.conversationId).toBe(conversation.id);
+    xiaEvents.stop();
   });
 
   it("refuses NUL in a message at the edge, with a clear error", async () => {

@@ -174,8 +174,11 @@ export class MessageWriter {
 
   /** Resolves once the send is committed (null: it stored nothing) and its event handed to the bus. */
   write(request: SendRequest): Promise<Message | null> {
+    // Ids as the database spells them (a client may send a UUID in capitals): the
+    // event is routed and the timeline matched by this spelling.
+    const canonical = { ...request, conversationId: request.conversationId.toLowerCase(), senderId: request.senderId.toLowerCase() };
     return new Promise<Message | null>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request: canonical, resolve, reject });
       if (!this.running) {
         this.running = true;
         // Sends that arrive in the same turn of the event loop share the first write.
@@ -185,11 +188,19 @@ export class MessageWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      await this.writeAndSettle(batch, true);
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          await this.writeAndSettle(batch, true);
+        } catch (error) {
+          // Only a fault after the write (publishing) lands here; its sends must not hang.
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
     }
-    this.running = false;
   }
 
   /** The next batch, with no (sender, client id) twice: a repeat waits for the next write, which sees the first. */

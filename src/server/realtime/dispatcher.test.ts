@@ -39,10 +39,20 @@ async function setup(committedAtStart: number, options = { gapWaitMs: 20, tailCh
 }
 
 describe("EventDispatcher", () => {
+  it("ignores a malformed bus message instead of throwing in the bus's handler, and reads on", async () => {
+    const { bus, dispatcher, committed, seen } = await setup(0);
+    committed.last = 1;
+    await bus.publish("event-batches", JSON.stringify({ nothing: "here" }));
+    await bus.publish("event-batches", "not json");
+    await bus.publish("event-batches", JSON.stringify([event(1)]));
+    await vi.waitFor(() => expect(seen).toEqual([1]));
+    await dispatcher.stop();
+  });
+
   it("publishes a commit's events as one bus message, reads single events too, and hands them out frozen", async () => {
     const { bus, dispatcher, committed } = await setup(0);
     const messages: string[] = [];
-    bus.subscribe("events", (message) => messages.push(message));
+    bus.subscribe("event-batches", (message) => messages.push(message));
     const received: StoredEvent[] = [];
     dispatcher.addListener((e) => received.push(e));
     committed.last = 3;
@@ -50,7 +60,8 @@ describe("EventDispatcher", () => {
     // What an instance of an earlier version publishes: one event per message.
     await bus.publish("events", JSON.stringify(event(3)));
     await vi.waitFor(() => expect(received.map((e) => Number(e.id))).toEqual([1, 2, 3]));
-    expect(messages).toHaveLength(2);
+    // The batch went on its own channel: an earlier instance, reading "events" only, never gets an array.
+    expect(messages).toHaveLength(1);
     expect(received.every((e) => Object.isFrozen(e) && Object.isFrozen(e.payload))).toBe(true);
     await dispatcher.stop();
   });

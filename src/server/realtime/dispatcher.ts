@@ -52,7 +52,12 @@ export class EventDispatcher {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.bus.subscribe("events", (message) => this.receive(message));
+    const stopBatches = this.bus.subscribe("event-batches", (message) => this.receive(message));
+    const stopSingles = this.bus.subscribe("events", (message) => this.receive(message));
+    this.unsubscribe = () => {
+      stopBatches();
+      stopSingles();
+    };
     this.position = await this.source.lastEventId();
     // Anything the bus delivered while we read the counter is at or below it, or kept.
     for (const id of this.pending.keys()) if (id <= this.position) this.pending.delete(id);
@@ -69,7 +74,7 @@ export class EventDispatcher {
   async publish(events: StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
     // One bus message per commit (a batch of sends is one), not one per event.
-    await this.bus.publish("events", JSON.stringify(events));
+    await this.bus.publish("event-batches", JSON.stringify(events));
   }
 
   async stop(): Promise<void> {
@@ -84,8 +89,9 @@ export class EventDispatcher {
     let events: StoredEvent[];
     try {
       const parsed = JSON.parse(message) as StoredEvent | StoredEvent[];
-      // A single event is what instances of an earlier version publish.
       events = Array.isArray(parsed) ? parsed : [parsed];
+      // A malformed message must not throw inside the bus's socket handler.
+      if (!events.every((event) => typeof event?.id === "string" && /^\d+$/.test(event.id))) throw new Error("no event id");
     } catch {
       // Nothing is lost: the gap is read from the database.
       this.log.warn("dropped an unreadable event from the bus");

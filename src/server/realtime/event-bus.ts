@@ -8,7 +8,13 @@ import { disconnectRedis } from "~/server/redis";
 // there, so a lost or reordered bus message never becomes a lost or reordered
 // event for a client.
 
-export type BusChannel = "events" | "ephemeral" | "control";
+/**
+ * `event-batches`: a commit's durable events as one JSON array. `events`: one event
+ * per message, what earlier versions publish and read; it is still read, so a rolling
+ * deploy loses nothing live in either direction, and an earlier instance (which would
+ * fail on an array) never sees a batch: it reads those events from PostgreSQL.
+ */
+export type BusChannel = "events" | "event-batches" | "ephemeral" | "control";
 
 export interface EventBus {
   readonly kind: "in-process" | "redis";

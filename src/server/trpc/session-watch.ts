@@ -98,7 +98,10 @@ class SessionSweeper {
         if (!allowed) continue;
         for (const watcher of watchers) {
           // A stream that closed while the query ran is left alone.
-          if (this.watchers.has(watcher) && !allowed.has(watcher.ctx.session!.userId)) watcher.end();
+          if (!this.watchers.has(watcher) || allowed.has(watcher.ctx.session!.userId)) continue;
+          // The connection's other calls must not keep using the user it cached.
+          watcher.ctx.userCache.loadedAt = undefined;
+          watcher.end();
         }
       }
     }
