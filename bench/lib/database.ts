@@ -15,7 +15,8 @@ export function adminUrl(): string {
   return url;
 }
 
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `run` on a connection to the PostgreSQL of DATABASE_URL (creating and dropping databases). */
+export async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {

@@ -12,6 +12,7 @@ import superjson from "superjson";
 import WebSocket from "ws";
 import type { AppRouter } from "~/server/trpc/root";
 import { TRPC_WS_PATH } from "~/trpc/shared";
+import { seededRandom } from "./seeded-random";
 
 export type ReadMode = "app" | "sql" | "sql-core";
 export interface ReaderUser {
@@ -172,17 +173,6 @@ function sqlReads(command: Extract<ReaderCommand, { type: "setup" }>, core: bool
   };
 }
 
-/** Deterministic, so every mode asks for the same pages. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let setupCommand: Extract<ReaderCommand, { type: "setup" }>;
 let reads: Reads;
@@ -204,7 +194,7 @@ async function setup(command: Extract<ReaderCommand, { type: "setup" }>) {
 }
 
 async function run(command: Extract<ReaderCommand, { type: "run" }>) {
-  const rand = random(command.seed);
+  const rand = seededRandom(command.seed);
   const result: ReaderResult = {
     type: "result", page: [], listFirst: [], listDeep: [], errors: 0, firstError: null, unanswered: 0, cpuPercent: 0, maxTimerLagMs: 0,
   };

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { seededRandom } from "./seeded-random";
 
 // The stored history of the `history` scenario, written server-side in a few big
 // statements (generate_series, no rows through the client) while keeping what the
@@ -42,17 +43,6 @@ export const heavyEmail = "history-0@bench.test";
 export const userEmail = (index: number) => `history-${index}@bench.test`;
 export const LARGE_NAME_PREFIX = "History large ";
 
-/** Deterministic, so two seeds of one shape have the same layout. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ConversationPlan {
   idx: number[];
@@ -72,7 +62,7 @@ function planConversations(shape: HistoryShape, endSeconds: number): Conversatio
   if (shape.large > shape.heavyConversations) throw new Error("--large must be at most --heavy-conversations (the heavy user is in every large group)");
   if (shape.heavyConversations - shape.large > shape.users - 1) throw new Error("not enough users for the heavy user's direct conversations");
   if (shape.users <= Math.max(LARGE_GROUP_MEMBERS, SMALL_GROUP_MEMBERS)) throw new Error("--users is too small");
-  const rand = random(6);
+  const rand = seededRandom(6);
   const span = HISTORY_DAYS * DAY_SECONDS;
   const startSeconds = endSeconds - span;
   const plan: ConversationPlan = {

@@ -1,6 +1,5 @@
-import pg from "pg";
 import { withDatabase } from "~/server/db/connection-string";
-import { adminUrl, createBenchDatabase, type BenchDatabase } from "./database";
+import { admin, adminUrl, createBenchDatabase, type BenchDatabase } from "./database";
 
 // A scenario whose seed takes minutes can keep its database between runs
 // (`--keep <name>`): it is created once, never dropped by the run, and carries a
@@ -16,15 +15,6 @@ export interface ScenarioDatabase extends BenchDatabase {
   setSeedNote(note: string): Promise<void>;
 }
 
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function noteFunctions(name: string) {
   return {
