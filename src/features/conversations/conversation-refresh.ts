@@ -13,30 +13,38 @@ import { api } from "~/trpc/react";
 
 export const REFRESH_GAP_MS = 1_000;
 
-interface RefreshState {
-  lastRunAt: number;
-  timer: ReturnType<typeof setTimeout> | null;
+/**
+ * Runs `run` at once, then at most once per REFRESH_GAP_MS while calls keep
+ * coming, the last call always followed by a run.
+ */
+export function coalesced(run: () => void): () => void {
+  let lastRunAt = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const fire = () => {
+    lastRunAt = Date.now();
+    timer = null;
+    run();
+  };
+  return () => {
+    if (timer) return;
+    const wait = lastRunAt + REFRESH_GAP_MS - Date.now();
+    if (wait <= 0) fire();
+    else timer = setTimeout(fire, wait);
+  };
 }
 
-const states = new WeakMap<QueryClient, RefreshState>();
-
-function run(queryClient: QueryClient, state: RefreshState) {
-  state.lastRunAt = Date.now();
-  state.timer = null;
-  for (const procedure of [api.conversations.list, api.conversations.get, api.conversations.unreadCount]) {
-    void queryClient.invalidateQueries({ queryKey: getQueryKey(procedure) });
-  }
-}
+const refreshers = new WeakMap<QueryClient, () => void>();
 
 /** Refetches the conversation list, details and unread count, coalesced with the refetches around it. */
 export function refreshConversations(queryClient: QueryClient): void {
-  let state = states.get(queryClient);
-  if (!state) {
-    state = { lastRunAt: 0, timer: null };
-    states.set(queryClient, state);
+  let refresh = refreshers.get(queryClient);
+  if (!refresh) {
+    refresh = coalesced(() => {
+      for (const procedure of [api.conversations.list, api.conversations.get, api.conversations.unreadCount]) {
+        void queryClient.invalidateQueries({ queryKey: getQueryKey(procedure) });
+      }
+    });
+    refreshers.set(queryClient, refresh);
   }
-  if (state.timer) return;
-  const wait = state.lastRunAt + REFRESH_GAP_MS - Date.now();
-  if (wait <= 0) run(queryClient, state);
-  else state.timer = setTimeout(() => run(queryClient, state), wait);
+  refresh();
 }

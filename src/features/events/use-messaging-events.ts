@@ -8,7 +8,7 @@ import type { Conversation } from "~/features/conversations/contracts";
 import { refreshConversations } from "~/features/conversations/conversation-refresh";
 import type { Message } from "~/features/messages/contracts";
 import { alertIncoming } from "~/features/messages/incoming-alerts";
-import { patchInTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline } from "~/features/messages/timeline-cache";
+import { patchInTimeline, refetchUnloadedTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline } from "~/features/messages/timeline-cache";
 import { applySettingsEvent } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
 import { reconnectDelayMs } from "~/trpc/shared";
@@ -116,7 +116,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
         case "message.created": {
           const message = fromWire(event.message);
           if (message.senderId) liveState.clearTyping(message.conversationId, message.senderId);
-          upsertInTimeline(utils, message);
+          if (!upsertInTimeline(utils, message)) refetchUnloadedTimeline(queryClient, message.conversationId);
           refreshConversations(queryClient);
           if (message.type === "TEXT" && message.senderId !== viewerId && utils.settings.public.getData()?.enabled !== false) {
             void conversationFor(message.conversationId).then((conversation) => {
