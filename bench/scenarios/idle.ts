@@ -1,11 +1,12 @@
 import { readdirSync, statSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { randomUUID } from "node:crypto";
 import { numberOption } from "../lib/args";
-import { createBenchDatabase, postgresVersion } from "../lib/database";
+import { createBenchDatabase } from "../lib/database";
 import { startLoad } from "../lib/load";
 import { createUsers } from "../lib/people";
 import { cpuPercent, megabytes, sampleProcess } from "../lib/process-usage";
-import { BENCH_ORIGIN, startAppServer } from "../lib/servers";
+import { machineLine } from "../lib/machine";
+import { BENCH_ORIGIN, startAppServer, startBaselineServer } from "../lib/servers";
 import { table } from "../lib/stats";
 
 // `idle`: N signed-in users, each with a socket and the event subscription open,
@@ -41,66 +42,95 @@ async function takeHeapSnapshot(pid: number, label: string): Promise<void> {
   }
 }
 
-export async function runIdle(options: Map<string, string>): Promise<void> {
-  const sockets = numberOption(options, "sockets", 10_000);
-  const idleSeconds = numberOption(options, "idle-seconds", 60);
-  const processes = numberOption(options, "processes", 2);
-  console.log(
-    `idle: ${sockets} authenticated sockets with the event subscription open, then ${idleSeconds} s idle; ` +
-      `${processes} load process(es); ${cpus()[0]?.model ?? "?"} x${availableParallelism()}, Node ${process.version}, ` +
-      `PostgreSQL ${await postgresVersion(process.env.DATABASE_URL!)}`,
-  );
-  const database = await createBenchDatabase("idle");
-  const server = await startAppServer(database.url);
+interface IdleRow {
+  sockets: number;
+  opened: number;
+  openSeconds: number;
+  firstCount: number;
+  firstRssBytes: number;
+  endRssBytes: number;
+  perSocketKb: number;
+  idleCpu: number;
+  generatorCpu: number[];
+}
+
+async function measureIdle(target: "app" | "baseline", sockets: number, idleSeconds: number, processes: number): Promise<IdleRow> {
+  const database = await createBenchDatabase(`idle_${target}`);
+  const server = target === "app" ? await startAppServer(database.url) : await startBaselineServer(database.url);
   const loads: Awaited<ReturnType<typeof startLoad>>[] = [];
   try {
-    const users = await createUsers(database.url, sockets, "idle");
+    const users =
+      target === "app" ? await createUsers(database.url, sockets, "idle") : Array.from({ length: sockets }, () => ({ id: randomUUID(), cookie: "" }));
     const firstCount = Math.max(1, Math.round(sockets / 10));
     const settle = () => new Promise((resolve) => setTimeout(resolve, 5_000));
-    loads.push(await startLoad({ mode: "app", url: server.url, origin: BENCH_ORIGIN, routes: [], listeners: users.slice(0, firstCount), processes }));
+    const open = (listeners: typeof users) => startLoad({ mode: target, url: server.url, origin: BENCH_ORIGIN, routes: [], listeners, processes });
+    loads.push(await open(users.slice(0, firstCount)));
     await settle();
-    await takeHeapSnapshot(server.pid, "first");
+    if (target === "app") await takeHeapSnapshot(server.pid, "first");
     const first = sampleProcess(server.pid);
     const openedAt = performance.now();
-    loads.push(await startLoad({ mode: "app", url: server.url, origin: BENCH_ORIGIN, routes: [], listeners: users.slice(firstCount), processes }));
+    loads.push(await open(users.slice(firstCount)));
     const openSeconds = (performance.now() - openedAt) / 1000;
     const opened = loads[1]!.sockets;
-    const load = { sockets: loads[0]!.sockets + opened, pids: loads.flatMap((l) => l.pids) };
+    const pids = loads.flatMap((l) => l.pids);
     await settle();
     const idleStart = sampleProcess(server.pid);
-    const generatorStart = load.pids.map((pid) => sampleProcess(pid));
+    const generatorStart = pids.map((pid) => sampleProcess(pid));
     await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
     const idleEnd = sampleProcess(server.pid);
-    await takeHeapSnapshot(server.pid, "all");
-    const generatorEnd = load.pids.map((pid) => sampleProcess(pid));
-    const perSocketKb = (idleEnd.rssBytes - first.rssBytes) / opened / 1024;
-    const empty = first;
-    const keepAliveCpu = cpuPercent(idleStart, idleEnd);
-    const generatorCpu = generatorStart.map((start, index) => cpuPercent(start, generatorEnd[index]!));
-    console.log(
-      `\n${table(
-        ["sockets", `s to open ${opened}`, "opened/s", `RSS at ${firstCount} MB`, "RSS after MB", "KB/socket", "idle server CPU%", "gen CPU%"],
-        [
-          [
-            load.sockets,
-            openSeconds.toFixed(1),
-            (opened / openSeconds).toFixed(0),
-            megabytes(empty.rssBytes),
-            megabytes(idleEnd.rssBytes),
-            perSocketKb.toFixed(1),
-            keepAliveCpu.toFixed(2),
-            generatorCpu.map((cpu) => cpu.toFixed(1)).join("+"),
-          ],
-        ],
-      )}`,
-    );
-    console.log(
-      `\nSUMMARY idle: ${load.sockets} sockets (the last ${opened} opened in ${openSeconds.toFixed(1)} s), ${perSocketKb.toFixed(1)} KB RSS each ` +
-        `(target <= 25), keep-alive ${keepAliveCpu.toFixed(2)}% CPU over ${idleSeconds} s (target < 5%)`,
-    );
+    const generatorEnd = pids.map((pid) => sampleProcess(pid));
+    if (target === "app") await takeHeapSnapshot(server.pid, "all");
+    return {
+      sockets: loads[0]!.sockets + opened,
+      opened,
+      openSeconds,
+      firstCount,
+      firstRssBytes: first.rssBytes,
+      endRssBytes: idleEnd.rssBytes,
+      perSocketKb: (idleEnd.rssBytes - first.rssBytes) / opened / 1024,
+      idleCpu: cpuPercent(idleStart, idleEnd),
+      generatorCpu: generatorStart.map((start, index) => cpuPercent(start, generatorEnd[index]!)),
+    };
   } finally {
     for (const load of loads) await load.close();
     await server.stop();
     await database.drop();
   }
+}
+
+export async function runIdle(options: Map<string, string>): Promise<void> {
+  const sockets = numberOption(options, "sockets", 10_000);
+  const idleSeconds = numberOption(options, "idle-seconds", 60);
+  const processes = numberOption(options, "processes", 2);
+  const withBaseline = options.get("baseline") !== "false";
+  console.log(
+    `idle: ${sockets} authenticated sockets with the event subscription open, then ${idleSeconds} s idle; ` +
+      `${processes} load process(es); ${await machineLine()}`,
+  );
+  const rows: [string, IdleRow][] = [["Chatline (tRPC, events.onEvent open, keep-alive pings every 30 s)", await measureIdle("app", sockets, idleSeconds, processes)]];
+  // The baseline holds raw ws sockets with no subscription and no pings: what a socket costs at least.
+  if (withBaseline) rows.push(["Baseline (raw ws, no keep-alive)", await measureIdle("baseline", sockets, idleSeconds, processes)]);
+  console.log(
+    `\n${table(
+      ["server", "sockets", "s to open the rest", "opened/s", "RSS at a tenth MB", "RSS after MB", "KB/socket", "idle server CPU%", "gen CPU%"],
+      rows.map(([label, row]) => [
+        label,
+        row.sockets,
+        row.openSeconds.toFixed(1),
+        (row.opened / row.openSeconds).toFixed(0),
+        megabytes(row.firstRssBytes),
+        megabytes(row.endRssBytes),
+        row.perSocketKb.toFixed(1),
+        row.idleCpu.toFixed(2),
+        row.generatorCpu.map((cpu) => cpu.toFixed(1)).join("+"),
+      ]),
+    )}`,
+  );
+  const app = rows[0]![1];
+  const baseline = rows[1]?.[1];
+  const ratio = baseline ? ` (baseline ${baseline.perSocketKb.toFixed(1)} KB, ${(app.perSocketKb / baseline.perSocketKb).toFixed(1)}x)` : "";
+  console.log(
+    `\nSUMMARY idle: ${app.sockets} sockets (the last ${app.opened} opened in ${app.openSeconds.toFixed(1)} s), ${app.perSocketKb.toFixed(1)} KB RSS each ` +
+      `(target <= 25)${ratio}, keep-alive ${app.idleCpu.toFixed(2)}% CPU over ${idleSeconds} s (target < 5%)`,
+  );
 }
