@@ -20,17 +20,26 @@ export interface LoadGenerator {
 
 function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    // Both listeners go once the answer is in: a ramp of many steps would otherwise pile them up.
+    const done = () => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
     const onMessage = (message: { type: string; message?: string }) => {
       if (message.type === type) {
-        child.off("message", onMessage);
+        done();
         resolve(message as T);
       } else if (message.type === "error") {
-        child.off("message", onMessage);
+        done();
         reject(new Error(`load worker: ${message.message}`));
       }
     };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`load worker exited with ${code}`));
+    };
     child.on("message", onMessage);
-    child.once("exit", (code) => reject(new Error(`load worker exited with ${code}`)));
+    child.on("exit", onExit);
   });
 }
 
