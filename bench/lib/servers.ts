@@ -16,18 +16,23 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** The last 200 chunks a server wrote to stderr (for its error if it dies); BENCH_SERVER_STDERR=1 also shows them. */
+export function keepStderr(child: ChildProcess): string[] {
+  const stderr: string[] = [];
+  child.stderr!.on("data", (chunk: Buffer) => {
+    if (process.env.BENCH_SERVER_STDERR === "1") process.stderr.write(chunk);
+    stderr.push(chunk.toString());
+    if (stderr.length > 200) stderr.shift();
+  });
+  return stderr;
+}
+
 export async function startProcess(script: string, env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...args, "--import", "tsx", script], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const stderr: string[] = [];
-  child.stderr!.on("data", (chunk: Buffer) => {
-    // BENCH_SERVER_STDERR=1 shows the servers' logs while a scenario runs.
-    if (process.env.BENCH_SERVER_STDERR === "1") process.stderr.write(chunk);
-    stderr.push(chunk.toString());
-    if (stderr.length > 200) stderr.shift();
-  });
+  const stderr = keepStderr(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {

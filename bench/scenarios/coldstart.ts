@@ -13,7 +13,7 @@ import { numberOption } from "../lib/args";
 import { createBenchDatabase, postgresVersion } from "../lib/database";
 import { createUsers, type BenchUser } from "../lib/people";
 import { megabytes, sampleProcess } from "../lib/process-usage";
-import { BENCH_ORIGIN, BENCH_SECRET } from "../lib/servers";
+import { BENCH_ORIGIN, BENCH_SECRET, keepStderr } from "../lib/servers";
 import { median, ms, table } from "../lib/stats";
 
 // `coldstart`: from process start to the first authenticated socket and the first
@@ -143,12 +143,7 @@ function spawnServer(entry: string, port: number, databaseUrl: string, redisUrl:
   if (redisUrl) env.REDIS_URL = redisUrl;
   else delete env.REDIS_URL;
   const child = spawn(process.execPath, [...nodeArgs, entry], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const stderr: string[] = [];
-  child.stderr!.on("data", (chunk: Buffer) => {
-    if (process.env.BENCH_SERVER_STDERR === "1") process.stderr.write(chunk);
-    stderr.push(chunk.toString());
-    if (stderr.length > 200) stderr.shift();
-  });
+  const stderr = keepStderr(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const migrations: string[] = [];
   const listening = new Promise<number>((resolve, reject) => {

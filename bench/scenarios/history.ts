@@ -209,26 +209,20 @@ export async function runHistory(options: Map<string, string>): Promise<void> {
     };
     const runSlot = async (mode: ReadMode, step: string, durationMs: number, seed: number): Promise<Slot> => {
       const reader = readers.get(mode)!;
-      const before = {
+      const sample = async () => ({
         server: sampleProcess(server!.pid),
         reader: sampleProcess(reader.pid),
         database: sampleAll(await backendPids(database.name)),
         senders: sampleAll(load!.pids),
         machine: machineBusySeconds(),
         at: performance.now(),
-      };
+      });
+      const before = await sample();
       const [reads, background] = await Promise.all([
         reader.run({ pageRate, listRate, durationMs, drainMs: 10_000, seed }),
         backgroundRate > 0 ? load!.run(step, backgroundRate, durationMs, 2_000) : noSends,
       ]);
-      const after = {
-        server: sampleProcess(server!.pid),
-        reader: sampleProcess(reader.pid),
-        database: sampleAll(await backendPids(database.name)),
-        senders: sampleAll(load!.pids),
-        machine: machineBusySeconds(),
-        at: performance.now(),
-      };
+      const after = await sample();
       return {
         reads,
         background,

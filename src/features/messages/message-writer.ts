@@ -24,7 +24,6 @@ export interface SendRequest {
   content: string;
 }
 
-
 /** Large enough to amortize a commit, small enough to keep one statement's locks short. */
 const MAX_BATCH = 256;
 
@@ -58,7 +57,7 @@ export function storableText(text: string): string {
   return text.replace(LONE_SURROGATE, "\uFFFD");
 }
 
-/** The message as every reader will see it, before the database has given it an id, seq and time. */
+/** The message as every reader will see it (from a canonical request), before the database has given it an id, seq and time. */
 function draftMessage(request: SendRequest): Message {
   return {
     id: "",
@@ -68,7 +67,7 @@ function draftMessage(request: SendRequest): Message {
     senderName: null,
     senderImage: null,
     type: "TEXT",
-    content: storableText(request.content),
+    content: request.content,
     metadata: null,
     clientMessageId: request.clientMessageId,
     createdAt: new Date(0),
@@ -154,14 +153,13 @@ const SEND_BATCH_SQL = `
  * Requests that stored nothing are absent from the result.
  */
 async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenRow[]> {
-  const contents = requests.map((request) => storableText(request.content));
   return queryPrepared<WrittenRow>(prisma, "chatline.send-batch", SEND_BATCH_SQL, [
     requests.map((_, index) => index),
     requests.map((r) => r.conversationId),
     requests.map((r) => r.senderId),
     requests.map((r) => r.clientMessageId),
-    contents,
-    contents.map(previewOf),
+    requests.map((r) => r.content),
+    requests.map((r) => previewOf(r.content)),
     requests.map((request) => JSON.stringify(messageEvent("message.created", draftMessage(request)).payload)),
   ]);
 }
@@ -174,9 +172,15 @@ export class MessageWriter {
 
   /** Resolves once the send is committed (null: it stored nothing) and its event handed to the bus. */
   write(request: SendRequest): Promise<Message | null> {
-    // Ids as the database spells them (a client may send a UUID in capitals): the
-    // event is routed and the timeline matched by this spelling.
-    const canonical = { ...request, conversationId: request.conversationId.toLowerCase(), senderId: request.senderId.toLowerCase() };
+    // As the database will hold it: ids as it spells them (a client may send a UUID in
+    // capitals; events are routed and timelines matched by this spelling), and text
+    // storable as it stands, so the answer and the event say what is stored.
+    const canonical: SendRequest = {
+      senderId: request.senderId.toLowerCase(),
+      conversationId: request.conversationId.toLowerCase(),
+      clientMessageId: request.clientMessageId,
+      content: storableText(request.content),
+    };
     return new Promise<Message | null>((resolve, reject) => {
       this.queue.push({ request: canonical, resolve, reject });
       if (!this.running) {

@@ -152,7 +152,7 @@ export async function listMessages(
       LEFT JOIN users u ON u.id = m.sender_id
      WHERE p.conversation_id = ${input.conversationId}::uuid AND p.user_id = ${user.id}::uuid AND p.left_at IS NULL
      ORDER BY ${order}`;
-  // No row: not a member (or no longer), told apart from a missing conversation by nobody.
+  // No row: not a member, or no such conversation; neither is told apart from the other.
   const lastSeq = rows[0]?.last_seq;
   if (lastSeq === undefined) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
   const messages = rows.filter((row) => row.id !== null);

@@ -35,6 +35,8 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
       -- Senders who have left the conversation hear nothing more of it.
       JOIN conversation_participants sender
         ON sender.conversation_id = d.conversation_id AND sender.user_id = m.sender_id AND sender.left_at IS NULL`;
+  const sendersOfMove = new Map<number, string[]>();
+  for (const { index, sender_id } of senders) sendersOfMove.set(index, [...(sendersOfMove.get(index) ?? []), sender_id]);
   // Per listener, every move they hear about, as one event.
   const byAudience = new Map<string, Receipt[]>();
   moves.forEach((move, position) => {
@@ -45,7 +47,7 @@ export async function receiptEvents(tx: Prisma.TransactionClient, moves: Positio
       upToSeq: move.upToSeq,
       at: move.at.toISOString(),
     };
-    const audience = new Set(senders.filter((s) => s.index === position + 1).map((s) => s.sender_id));
+    const audience = new Set(sendersOfMove.get(position + 1));
     if (move.status === "READ") audience.add(move.userId);
     for (const userId of audience) {
       const heard = byAudience.get(userId) ?? [];
