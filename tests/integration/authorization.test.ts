@@ -32,6 +32,8 @@ const table: Record<string, Call | typeof takesNoId> = {
   "messages.send": (api, ids) =>
     api.messages.send.mutate({ conversationId: ids.conversationId, content: "let me in", clientMessageId: "intruder-1" }),
   "messages.list": (api, ids) => api.messages.list.query({ conversationId: ids.conversationId }),
+  // Without a conversation it searches only the caller's own (search.test.ts proves that).
+  "messages.search": (api, ids) => api.messages.search.query({ query: "hello", conversationId: ids.conversationId }),
   "messages.edit": (api, ids) => api.messages.edit.mutate({ messageId: ids.messageId, content: "changed" }),
   "messages.delete": (api, ids) => api.messages.delete.mutate({ messageId: ids.messageId }),
   "messages.react": (api, ids) => api.messages.react.mutate({ messageId: ids.messageId, emoji: "👀" }),

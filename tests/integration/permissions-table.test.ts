@@ -110,6 +110,7 @@ const table: Record<string, Entry> = {
     call: (api, f) => api.messages.send.mutate({ conversationId: f.conversationId, content: "one more", clientMessageId: randomUUID() }),
   },
   "messages.list": { access: PERMISSIONS.messagingAccess, call: (api, f) => api.messages.list.query({ conversationId: f.conversationId }) },
+  "messages.search": { access: PERMISSIONS.messagingAccess, call: (api) => api.messages.search.query({ query: "hello" }) },
   "messages.edit": {
     access: PERMISSIONS.messagingAccess,
     call: (api, f) => api.messages.edit.mutate({ messageId: f.messageId, content: "edited" }),

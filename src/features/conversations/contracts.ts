@@ -74,8 +74,6 @@ export const listConversationsOutput = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const searchConversationsInput = z.object({ query: z.string().trim().min(1).max(100) });
-
 export const addParticipantsInput = z.object({
   conversationId: z.uuid(),
   userIds: z.array(z.uuid()).min(1, "Pick at least one person.").max(99),

@@ -14,11 +14,12 @@ import {
   markAsReadOutput,
   okOutput,
   removeParticipantInput,
-  searchConversationsInput,
   setMutedInput,
   unreadCountOutput,
 } from "./contracts";
 import * as conversations from "./conversations.service";
+import { searchConversationsInput } from "~/features/search/contracts";
+import { searchConversations } from "~/features/search/conversation-search.service";
 
 const member = permissionProcedure(PERMISSIONS.messagingAccess);
 
@@ -51,7 +52,7 @@ export const conversationsRouter = router({
     .use(userCallBudget("search"))
     .input(searchConversationsInput)
     .output(z.array(conversationSchema))
-    .query(({ ctx, input }) => conversations.searchConversations(serviceDeps(ctx), ctx.user.id, input.query)),
+    .query(({ ctx, input }) => searchConversations(serviceDeps(ctx), ctx.user.id, input.query)),
 
   addParticipants: member
     .use(userCallBudget("conversationChange"))

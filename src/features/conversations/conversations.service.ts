@@ -497,20 +497,11 @@ export async function unreadTotal(deps: ServiceDeps, userId: string): Promise<{ 
   return { total: row?.total ?? 0 };
 }
 
-/** The caller's conversations whose group name or member names contain `query`. */
-export async function searchConversations(deps: ServiceDeps, userId: string, query: string): Promise<Conversation[]> {
-  const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const matches = await deps.prisma.$queryRaw<{ id: string }[]>`
-    SELECT DISTINCT c.id, COALESCE(c.last_message_at, c.created_at) AS activity_at
-      FROM conversation_participants me
-      JOIN conversations c ON c.id = me.conversation_id
-      LEFT JOIN conversation_participants other ON other.conversation_id = c.id AND other.user_id <> me.user_id AND other.left_at IS NULL
-      LEFT JOIN users u ON u.id = other.user_id
-     WHERE me.user_id = ${userId}::uuid AND me.left_at IS NULL
-       AND (c.name ILIKE ${pattern} OR u.name ILIKE ${pattern})
-     ORDER BY activity_at DESC
-     LIMIT 50`;
-  if (matches.length === 0) return [];
-  const rows = await queryConversations(deps, userId, { conversationIds: matches.map((m) => m.id), limit: matches.length });
+/** The caller's conversations among `ids`, in the order of `ids` (ids they are not in are left out). */
+export async function conversationsInOrder(deps: ServiceDeps, userId: string, ids: string[]): Promise<Conversation[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryConversations(deps, userId, { conversationIds: ids, limit: ids.length });
+  const position = new Map(ids.map((id, index) => [id, index]));
+  rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
   return withParticipants(deps, rows);
 }

@@ -60,10 +60,12 @@ export const listMessagesInput = z
     conversationId: z.uuid(),
     beforeSeq: z.number().int().min(1).optional(),
     afterSeq: z.number().int().min(0).optional(),
+    /** The messages around this seq, it included (opening a search result): half before it, half from it on. */
+    aroundSeq: z.number().int().min(1).optional(),
     limit: z.number().int().min(1).max(100).default(50),
   })
-  .refine((input) => input.beforeSeq === undefined || input.afterSeq === undefined, {
-    message: "Page either before or after a seq, not both.",
+  .refine((input) => [input.beforeSeq, input.afterSeq, input.aroundSeq].filter((seq) => seq !== undefined).length <= 1, {
+    message: "Page before, after or around a seq: one of them.",
   });
 
 export const listMessagesOutput = z.object({

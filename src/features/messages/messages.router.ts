@@ -15,6 +15,8 @@ import {
   typingInput,
 } from "./contracts";
 import * as messages from "./messages.service";
+import { searchMessagesInput, searchMessagesOutput } from "~/features/search/contracts";
+import { searchMessages } from "~/features/search/message-search.service";
 
 const member = permissionProcedure(PERMISSIONS.messagingAccess);
 
@@ -29,6 +31,12 @@ export const messagesRouter = router({
     .input(listMessagesInput)
     .output(listMessagesOutput)
     .query(({ ctx, input }) => messages.listMessages(serviceDeps(ctx), ctx.user, input)),
+
+  search: member
+    .use(userCallBudget("search"))
+    .input(searchMessagesInput)
+    .output(searchMessagesOutput)
+    .query(({ ctx, input }) => searchMessages(serviceDeps(ctx), ctx.user, input)),
 
   edit: member
     .input(editMessageInput)

@@ -118,23 +118,42 @@ interface PageRow {
 
 /**
  * A page of a conversation's history by seq: the newest `limit` messages, or
- * those just before `beforeSeq`, or just after `afterSeq`. Oldest first.
+ * those just before `beforeSeq`, or just after `afterSeq`, or around `aroundSeq`
+ * (half before it, the rest from it on: a search result opens there). Oldest first.
  * One statement (membership, page, senders, reactions): a page was five round
  * trips through Prisma, and their cost, not the keyset scan, was most of its time.
  */
 export async function listMessages(
   deps: ServiceDeps,
   user: SessionUser,
-  input: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit: number },
+  input: { conversationId: string; beforeSeq?: number; afterSeq?: number; aroundSeq?: number; limit: number },
 ): Promise<{ items: Message[]; hasMoreBefore: boolean; hasMoreAfter: boolean }> {
   await requireMessagingEnabled(deps.prisma);
   const forward = input.afterSeq !== undefined;
-  const bound = forward
-    ? Prisma.sql`AND m.seq > ${input.afterSeq}`
-    : input.beforeSeq !== undefined
-      ? Prisma.sql`AND m.seq < ${input.beforeSeq}`
-      : Prisma.empty;
-  const order = forward ? Prisma.sql`m.seq ASC` : Prisma.sql`m.seq DESC`;
+  const around = input.aroundSeq;
+  // Around a seq: a keyset scan each way, each as long as the page plus one (near
+  // either end of the history the other side fills the page; the extra row tells
+  // whether more lies beyond).
+  const pageScan =
+    around !== undefined
+      ? Prisma.sql`
+        (SELECT m.* FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq < ${around}
+          ORDER BY m.seq DESC LIMIT ${input.limit + 1})
+        UNION ALL
+        (SELECT m.* FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq >= ${around}
+          ORDER BY m.seq ASC LIMIT ${input.limit + 1})`
+      : Prisma.sql`
+        SELECT m.* FROM messages m
+         WHERE m.conversation_id = p.conversation_id ${
+           forward
+             ? Prisma.sql`AND m.seq > ${input.afterSeq}`
+             : input.beforeSeq !== undefined
+               ? Prisma.sql`AND m.seq < ${input.beforeSeq}`
+               : Prisma.empty
+         }
+         ORDER BY ${forward ? Prisma.sql`m.seq ASC` : Prisma.sql`m.seq DESC`}
+         LIMIT ${input.limit + 1}`;
+  const order = forward || around !== undefined ? Prisma.sql`m.seq ASC` : Prisma.sql`m.seq DESC`;
   const rows = await deps.prisma.$queryRaw<PageRow[]>`
     SELECT c.last_seq, m.id, m.conversation_id, m.seq, m.sender_id, m.type::text AS type, m.content, m.metadata,
            m.client_message_id, m.created_at, m.edited_at, m.deleted_at,
@@ -143,12 +162,7 @@ export async function listMessages(
                        FROM reactions r WHERE r.message_id = m.id), '[]'::json) AS reactions
       FROM conversation_participants p
       JOIN conversations c ON c.id = p.conversation_id
-      LEFT JOIN LATERAL (
-        SELECT m.* FROM messages m
-         WHERE m.conversation_id = p.conversation_id ${bound}
-         ORDER BY ${order}
-         LIMIT ${input.limit + 1}
-      ) m ON true
+      LEFT JOIN LATERAL (${pageScan}) m ON true
       LEFT JOIN users u ON u.id = m.sender_id
      WHERE p.conversation_id = ${input.conversationId}::uuid AND p.user_id = ${user.id}::uuid AND p.left_at IS NULL
      ORDER BY ${order}`;
@@ -156,9 +170,24 @@ export async function listMessages(
   const lastSeq = rows[0]?.last_seq;
   if (lastSeq === undefined) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
   const messages = rows.filter((row) => row.id !== null);
-  const more = messages.length > input.limit;
-  const page = messages.slice(0, input.limit);
-  if (!forward) page.reverse();
+  let page: PageRow[];
+  let hasMoreBefore: boolean | undefined;
+  let hasMoreAfter: boolean | undefined;
+  if (around !== undefined) {
+    const before = messages.filter((row) => row.seq < around);
+    const after = messages.filter((row) => row.seq >= around);
+    const takeBefore = Math.min(before.length, Math.max(Math.floor(input.limit / 2), input.limit - after.length));
+    const takeAfter = Math.min(after.length, input.limit - takeBefore);
+    hasMoreBefore = before.length > takeBefore;
+    hasMoreAfter = after.length > takeAfter;
+    page = [...before.slice(before.length - takeBefore), ...after.slice(0, takeAfter)];
+  } else {
+    const more = messages.length > input.limit;
+    page = messages.slice(0, input.limit);
+    if (!forward) page.reverse();
+    if (forward) hasMoreAfter = more;
+    else hasMoreBefore = more;
+  }
   const items = page.map((row) =>
     toMessage({
       id: row.id!,
@@ -180,8 +209,8 @@ export async function listMessages(
   const last = items[items.length - 1]?.seq;
   return {
     items,
-    hasMoreBefore: forward ? first !== undefined && first > 1 : more,
-    hasMoreAfter: forward ? more : last !== undefined && last < lastSeq,
+    hasMoreBefore: hasMoreBefore ?? (first !== undefined && first > 1),
+    hasMoreAfter: hasMoreAfter ?? (last !== undefined && last < lastSeq),
   };
 }
 

@@ -47,16 +47,23 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 export async function startEmbeddedPostgres(options: { dataDir?: string } = {}): Promise<EmbeddedPostgres> {
   // Loaded here, not at the top: a server on DATABASE_URL never needs them, and
   // importing them costs its every start about 0.1 s.
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-socket")]);
+  const [{ PGlite }, { PGLiteSocketServer }, { pg_trgm }, { btree_gin }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite-socket"),
+    import("@electric-sql/pglite/contrib/pg_trgm"),
+    import("@electric-sql/pglite/contrib/btree_gin"),
+  ]);
+  // The extensions the migrations create (search); PGlite loads only those handed to it.
+  const extensions = { pg_trgm, btree_gin };
   let unlock = async () => {};
   let db: PGlite;
   if (options.dataDir) {
     const dir = path.resolve(options.dataDir);
     await mkdir(dir, { recursive: true });
     unlock = await lockDataDir(dir);
-    db = await PGlite.create({ dataDir: path.join(dir, "pglite") });
+    db = await PGlite.create({ dataDir: path.join(dir, "pglite"), extensions });
   } else {
-    db = await PGlite.create();
+    db = await PGlite.create({ extensions });
   }
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: MAX_CONNECTIONS });
   await server.start();
