@@ -9,6 +9,7 @@ import { runDirect } from "./scenarios/direct";
 import { runGroup } from "./scenarios/group";
 import { runHistory } from "./scenarios/history";
 import { runIdle } from "./scenarios/idle";
+import { runSearch } from "./scenarios/search";
 
 const scenarios: Record<string, (options: Map<string, string>) => Promise<void>> = {
   chaos: runChaos,
@@ -17,6 +18,7 @@ const scenarios: Record<string, (options: Map<string, string>) => Promise<void>>
   group: runGroup,
   history: runHistory,
   idle: runIdle,
+  search: runSearch,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -27,6 +27,12 @@ export interface HistoryShape {
   heavyConversations: number;
   large: number;
   largeShare: number;
+  /**
+   * Text messages made of these words (the `search` scenario) instead of the
+   * filler text: 4 to 18 words each, drawn with a Zipf-like law (the k-th word
+   * about 1/k as often as the first), as words are in real text.
+   */
+  vocabulary?: string[];
 }
 
 /** Members of each large group besides the heavy user; readers sign in as them. */
@@ -115,9 +121,17 @@ function planConversations(shape: HistoryShape, endSeconds: number): Conversatio
 // row, `s` the seq. A group's seq 1 is the system message that created it.
 const isSystem = (s: string) => `(c.type = 'GROUP' AND ${s} = 1)`;
 const senderOf = (s: string) => `CASE WHEN ${isSystem(s)} THEN NULL ELSE c.members[1 + ${s} % cardinality(c.members)] END`;
-const contentOf = (s: string) =>
+/** A deterministic number in [0, 1) for (conversation, seq, k): the same message gets the same words wherever it is computed. */
+const uniform = (s: string, k: string) => `((hashint8(c.idx::bigint * 1000003 + ${s}::bigint * 131 + ${k}) & 2147483647) / 2147483648.0)`;
+/** The words of message `s` of conversation `c`: word ids log-uniform in 1..n (density 1/k, Zipf's law with exponent 1). */
+const wordsOf = (s: string) =>
+  `(SELECT string_agg(w.word, ' ' ORDER BY k) FROM generate_series(1, 4 + floor(${uniform(s, "0")} * 15)::int) k ` +
+  `JOIN ${WORDS_TABLE} w ON w.id = least(${WORDS_TABLE}_n(), floor(exp(${uniform(s, "k")} * ln(${WORDS_TABLE}_n() + 1)))::int))`;
+const contentOf = (s: string, words: boolean) =>
   `CASE WHEN ${isSystem(s)} THEN c.creator_name || ' created the group "' || c.name || '"' ` +
-  `ELSE rtrim('Message ' || ${s} || ' ' || left('${FILLER}', 10 + ((c.idx::bigint * 7919 + ${s}::bigint * 104729) % 110)::int)) END`;
+  (words
+    ? `ELSE ${wordsOf(s)} END`
+    : `ELSE rtrim('Message ' || ${s} || ' ' || left('${FILLER}', 10 + ((c.idx::bigint * 7919 + ${s}::bigint * 104729) % 110)::int)) END`);
 const timeOf = (s: string) => `to_timestamp(c.first_at + (${s} - 1) * c.gap)`;
 
 export interface SeedReport {
@@ -129,6 +143,10 @@ export interface SeedReport {
 
 /** Where the plan lives while seeding: a table of its own (every seeding connection reads it), dropped at the end. */
 const PLAN_TABLE = "bench_seed_conversations";
+/** The vocabulary while seeding, by id from 1 (with a function giving its size), dropped at the end. */
+const WORDS_TABLE = "bench_seed_words";
+/** Rebuilt after the bulk insert: one index build is far cheaper than 10M GIN insertions. */
+const DEFERRED_INDEXES = ["messages_search_idx"];
 
 export async function seedHistory(
   databaseUrl: string,
@@ -155,9 +173,26 @@ export async function seedHistory(
     rows += result.rowCount ?? 0;
     log(`  ${label}: ${(result.rowCount ?? 0).toLocaleString("en-US")} rows in ${((performance.now() - at) / 1000).toFixed(1)} s`);
   };
+  const words = shape.vocabulary !== undefined;
   try {
     const endSeconds = Date.now() / 1000 - 60;
     const plan = planConversations(shape, endSeconds);
+    if (shape.vocabulary) {
+      await client.query(`DROP TABLE IF EXISTS ${WORDS_TABLE} CASCADE`);
+      await client.query(
+        `CREATE UNLOGGED TABLE ${WORDS_TABLE} AS SELECT i::int AS id, w AS word FROM unnest($1::text[]) WITH ORDINALITY AS t(w, i)`,
+        [shape.vocabulary],
+      );
+      await client.query(`ALTER TABLE ${WORDS_TABLE} ADD PRIMARY KEY (id)`);
+      await client.query(
+        `CREATE FUNCTION ${WORDS_TABLE}_n() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT ${shape.vocabulary.length}'`,
+      );
+    }
+    const deferred = await client.query<{ name: string; definition: string }>(
+      `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY($1::text[])`,
+      [DEFERRED_INDEXES],
+    );
+    for (const index of deferred.rows) await client.query(`DROP INDEX "${index.name}"`);
     await client.query(
       `CREATE TEMP TABLE seed_users AS SELECT i AS idx, gen_random_uuid() AS id FROM generate_series(0, $1::int - 1) i`,
       [shape.users],
@@ -198,7 +233,7 @@ export async function seedHistory(
        SELECT c.id, c.type, c.name,
               CASE WHEN c.type = 'DIRECT' THEN least(c.members[1]::text COLLATE "C", c.members[2]::text) || ':' ||
                                                greatest(c.members[1]::text COLLATE "C", c.members[2]::text) END,
-              c.members[1], c.n, ${timeOf("c.n")}, ${contentOf("c.n")}, ${senderOf("c.n")}, to_timestamp(c.first_at), now()
+              c.members[1], c.n, ${timeOf("c.n")}, ${contentOf("c.n", words)}, ${senderOf("c.n")}, to_timestamp(c.first_at), now()
          FROM ${PLAN_TABLE} c`,
     );
     // The heavy user (idx 0) has read all but heavy_unread of each conversation; everyone else all of it.
@@ -230,7 +265,7 @@ export async function seedHistory(
       SELECT c.id, s, ${senderOf("s")},
              CASE WHEN ${isSystem("s")} THEN NULL ELSE 'seed-' || c.idx || '-' || s END,
              (CASE WHEN ${isSystem("s")} THEN 'SYSTEM' ELSE 'TEXT' END)::"MessageType",
-             ${contentOf("s")},
+             ${contentOf("s", words)},
              CASE WHEN ${isSystem("s")} THEN jsonb_build_object('kind', 'group_created', 'actorId', c.members[1], 'name', c.name) END,
              ${timeOf("s")}
         FROM ${PLAN_TABLE} c
@@ -258,6 +293,13 @@ export async function seedHistory(
     }
     rows += messages;
     await client.query(`DROP TABLE ${PLAN_TABLE}`);
+    if (words) await client.query(`DROP TABLE ${WORDS_TABLE} CASCADE; DROP FUNCTION IF EXISTS ${WORDS_TABLE}_n()`);
+    for (const index of deferred.rows) {
+      const at = performance.now();
+      await client.query("SET maintenance_work_mem = '1GB'");
+      await client.query(index.definition);
+      log(`  index ${index.name}: rebuilt in ${((performance.now() - at) / 1000).toFixed(1)} s`);
+    }
     const seconds = (performance.now() - startedAt) / 1000;
     // The bulk insert would otherwise bring autovacuum (and hint-bit writes on first
     // read) into the measurement; a live table of this size is kept vacuumed anyway.

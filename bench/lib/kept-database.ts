@@ -46,3 +46,27 @@ export async function openScenarioDatabase(label: string, keep: string | undefin
   });
   return { url: withDatabase(adminUrl(), name), name, kept: true, drop: async () => undefined, ...noteFunctions(name) };
 }
+
+/**
+ * Runs `seed` unless the database already holds the seed `note` describes (a kept
+ * database from an earlier run with the same options). A kept database holding
+ * another seed, or rows from a seed that failed half-way (`hasRows`), is refused:
+ * seeding again would collide.
+ */
+export async function seedOnce(
+  database: ScenarioDatabase,
+  note: string,
+  options: { hasRows: () => Promise<boolean>; seed: () => Promise<void> },
+): Promise<void> {
+  const existing = await database.seedNote();
+  if (existing === note) {
+    console.log(`\nReusing the seed of ${database.name}.`);
+    return;
+  }
+  if (existing !== null) throw new Error(`${database.name} holds another seed (${existing}); drop it or pick another --keep name`);
+  if (database.kept && (await options.hasRows())) {
+    throw new Error(`${database.name} holds an unfinished seed; drop it (DROP DATABASE "${database.name}") and run again`);
+  }
+  await options.seed();
+  if (database.kept) await database.setSeedNote(note);
+}

@@ -8,7 +8,7 @@ import type { ReadMode, ReaderResult } from "../lib/history-reader";
 import { LIST_PAGE_SIZE, PAGE_SIZE } from "../lib/history-reader";
 import { startReaders, type Readers } from "../lib/history-reads";
 import { checkHistory, heavyEmail, readHistoryLayout, seedHistory, type HistoryShape } from "../lib/history-seed";
-import { openScenarioDatabase } from "../lib/kept-database";
+import { openScenarioDatabase, seedOnce } from "../lib/kept-database";
 import { startLoad, type StepResult } from "../lib/load";
 import { megabytes, sampleProcess, type ProcessSample } from "../lib/process-usage";
 import { BENCH_ORIGIN, BENCH_SECRET, startAppServer, type ServerProcess } from "../lib/servers";
@@ -135,29 +135,21 @@ export async function runHistory(options: Map<string, string>): Promise<void> {
   const readers = new Map<ReadMode, Readers>();
   try {
     server = await startAppServer(database.url);
-    const note = JSON.stringify(shape);
-    const existing = await database.seedNote();
-    if (existing === note) {
-      console.log(`\nReusing the seed of ${database.name} (--keep ${keep}).`);
-    } else if (existing !== null) {
-      throw new Error(`${database.name} holds another seed (${existing}); drop it or pick another --keep name`);
-    } else {
-      // A kept database whose seed failed half-way has rows but no note: seeding again would collide.
-      if (database.kept && (await seededUsers(database.url)) > 0) {
-        throw new Error(`${database.name} holds an unfinished seed; drop it (DROP DATABASE "${database.name}") and run again`);
-      }
-      console.log(`\nSeeding ${database.name} (${seedConnections} connections):`);
-      const report = await seedHistory(database.url, shape, seedConnections, (line) => console.log(line));
-      console.log(
-        `Seeded ${report.rows.toLocaleString("en-US")} rows (${report.messages.toLocaleString("en-US")} messages) in ${report.seconds.toFixed(0)} s: ` +
-          `${(report.rows / report.seconds).toFixed(0)} rows/s; VACUUM ANALYZE + CHECKPOINT ${report.vacuumSeconds.toFixed(0)} s`,
-      );
-      const checkedAt = performance.now();
-      const broken = Object.entries(await checkHistory(database.url)).filter(([, count]) => count !== 0);
-      if (broken.length) throw new Error(`the seed broke invariants: ${broken.map(([what, count]) => `${what}: ${count}`).join(", ")}`);
-      console.log(`Invariants hold (seqs gap-free from 1, last_message_*, positions, memberships), checked in ${((performance.now() - checkedAt) / 1000).toFixed(0)} s`);
-      if (keep !== undefined) await database.setSeedNote(note);
-    }
+    await seedOnce(database, JSON.stringify(shape), {
+      hasRows: async () => (await seededUsers(database.url)) > 0,
+      seed: async () => {
+        console.log(`\nSeeding ${database.name} (${seedConnections} connections):`);
+        const report = await seedHistory(database.url, shape, seedConnections, (line) => console.log(line));
+        console.log(
+          `Seeded ${report.rows.toLocaleString("en-US")} rows (${report.messages.toLocaleString("en-US")} messages) in ${report.seconds.toFixed(0)} s: ` +
+            `${(report.rows / report.seconds).toFixed(0)} rows/s; VACUUM ANALYZE + CHECKPOINT ${report.vacuumSeconds.toFixed(0)} s`,
+        );
+        const checkedAt = performance.now();
+        const broken = Object.entries(await checkHistory(database.url)).filter(([, count]) => count !== 0);
+        if (broken.length) throw new Error(`the seed broke invariants: ${broken.map(([what, count]) => `${what}: ${count}`).join(", ")}`);
+        console.log(`Invariants hold (seqs gap-free from 1, last_message_*, positions, memberships), checked in ${((performance.now() - checkedAt) / 1000).toFixed(0)} s`);
+      },
+    });
     const layout = await readHistoryLayout(database.url);
     const largeSeqs = layout.large.map((conversation) => conversation.lastSeq);
     console.log(

@@ -1,7 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SnippetSegment } from "~/features/search/contracts";
+import { MAX_RANKED_CANDIDATES, type SnippetSegment } from "~/features/search/contracts";
+import { inSearchTransaction } from "~/features/search/search-transaction";
 import { MATCH_START } from "~/features/search/snippet";
+import { createDatabase } from "~/server/db/client";
 import { codeOf, errorOf } from "../helpers/error-code";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
@@ -246,6 +248,81 @@ describe("messages.search", () => {
     const [hit] = (await ben.api.messages.search.query({ query: word })).items;
     expect(matchesOf(hit!.snippet)).toEqual([word]);
     expect(textOf(hit!.snippet)).toBe(`fake ${word}`);
+  });
+});
+
+describe("a common word", () => {
+  it("ranks the newest matches and says so; newest-first pages go past them", async () => {
+    const ana = await person("Ana");
+    const ben = await person("Ben");
+    const chat = await ana.api.conversations.createDirect.mutate({ recipientId: ben.user.id });
+    const word = uniqueWord("common");
+    const total = MAX_RANKED_CANDIDATES + 30;
+    // Written straight to the table: the send limit would take minutes.
+    const db = new pg.Client({ connectionString: t.database.connectionString });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, content, created_at)
+         SELECT $1::uuid, s, $2::uuid, $3 || ' message ' || s, now() - (${total} - s) * interval '1 minute'
+           FROM generate_series(1, ${total}) s`,
+        [chat.id, ana.user.id, word],
+      );
+      await db.query(`UPDATE conversations SET last_seq = ${total} WHERE id = $1`, [chat.id]);
+    } finally {
+      await db.end();
+    }
+
+    const ranked = await ben.api.messages.search.query({ query: word, limit: 50 });
+    expect(ranked.rankedNewest).toBe(MAX_RANKED_CANDIDATES);
+    // All equally relevant: newest first, and none older than the newest MAX_RANKED_CANDIDATES.
+    expect(ranked.items[0]!.seq).toBe(total);
+    let oldestRanked = Infinity;
+    let cursor = ranked.nextCursor;
+    let count = ranked.items.length;
+    while (cursor) {
+      const page = await ben.api.messages.search.query({ query: word, limit: 50, cursor });
+      count += page.items.length;
+      for (const hit of page.items) oldestRanked = Math.min(oldestRanked, hit.seq);
+      cursor = page.nextCursor;
+    }
+    expect(count).toBe(MAX_RANKED_CANDIDATES);
+    expect(oldestRanked).toBe(total - MAX_RANKED_CANDIDATES + 1);
+
+    const newest = await ben.api.messages.search.query({ query: word, sort: "newest", limit: 50, cursor: Buffer.from(`o:${MAX_RANKED_CANDIDATES}`).toString("base64url") });
+    expect(newest.rankedNewest).toBeNull();
+    expect(newest.items.map((hit) => hit.seq)).toEqual(Array.from({ length: 30 }, (_, i) => 30 - i));
+  });
+});
+
+describe("the search transaction", () => {
+  it("turns JIT off and bounds the statement's time for the search alone, and says a search was too broad", async () => {
+    const database = createDatabase(t.database.connectionString, { poolSize: 1 });
+    try {
+      const [inside] = await inSearchTransaction(
+        database.prisma,
+        database.prisma.$queryRaw<{ jit: string; timeout: string }[]>`SELECT current_setting('jit') AS jit, current_setting('statement_timeout') AS timeout`,
+      );
+      expect(inside).toEqual({ jit: "off", timeout: "3s" });
+      // The one pooled connection is back to its own settings.
+      const [after] = await database.prisma.$queryRaw<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;
+      expect(after).toEqual({ timeout: "0" });
+    } finally {
+      await database.close();
+    }
+  });
+
+  // PGlite (Wasm, one thread) never interrupts a running statement, so there a
+  // statement timeout is not enforced; the embedded database serves development.
+  it.runIf(Boolean(process.env.DATABASE_URL))("stops a search that runs too long and says it was too broad (PostgreSQL)", async () => {
+    const database = createDatabase(t.database.connectionString, { poolSize: 1 });
+    try {
+      await expect(
+        inSearchTransaction(database.prisma, database.prisma.$queryRaw`SELECT pg_sleep(2)::text`, { timeoutMs: 50 }),
+      ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("too much") });
+    } finally {
+      await database.close();
+    }
   });
 });
 

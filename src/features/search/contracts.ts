@@ -10,6 +10,12 @@ export const MAX_SEARCH_QUERY_LENGTH = 200;
 export const SEARCH_PAGE_SIZE = 20;
 /** How deep paging goes (Slack and Mattermost stop too): past this, refine the query. */
 export const MAX_SEARCH_RESULTS = 500;
+/**
+ * Best-first results rank the newest this many matches: ranking reads every
+ * candidate's words, and a common word matches a large part of a long history.
+ * Newest-first results page through every match.
+ */
+export const MAX_RANKED_CANDIDATES = 200;
 
 const searchQuerySchema = z
   .string()
@@ -83,6 +89,12 @@ export const searchMessagesOutput = z.object({
    * only punctuation): nothing can match, and the UI says why.
    */
   noSearchableWords: z.boolean(),
+  /**
+   * Set when the query matched more messages than are ranked: the results are the
+   * best of the newest this many matches (the UI suggests narrowing the search or
+   * sorting by date, which goes through all of them). Null otherwise.
+   */
+  rankedNewest: z.number().int().nullable(),
 });
 export type SearchMessagesOutput = z.infer<typeof searchMessagesOutput>;
 

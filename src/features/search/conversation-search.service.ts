@@ -58,7 +58,7 @@ export async function searchConversations(deps: ServiceDeps, userId: string, que
         JOIN conversations c ON c.id = s.id
        ORDER BY s.score DESC, COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC
        LIMIT ${MAX_RESULTS}`,
-    { "pg_trgm.word_similarity_threshold": WORD_SIMILARITY_THRESHOLD },
+    { trigram: { "pg_trgm.word_similarity_threshold": WORD_SIMILARITY_THRESHOLD } },
   );
   return conversationsInOrder(deps, userId, matches.map((match) => match.id));
 }

@@ -5,6 +5,7 @@ import { Prisma } from "~/generated/prisma/client";
 import { DomainError } from "~/server/errors";
 import type { ServiceDeps } from "~/server/service-deps";
 import {
+  MAX_RANKED_CANDIDATES,
   MAX_SEARCH_RESULTS,
   type HitConversation,
   type MessageHit,
@@ -46,6 +47,8 @@ interface HitRow {
   conversation_name: string | null;
   /** Only on a conversation's first hit of the page. */
   members: { id: string; name: string; image: string | null }[] | null;
+  /** How many matches were ranked (at most MAX_RANKED_CANDIDATES). */
+  candidates: number;
   /** False when the query has no searchable word; then no other column is set. */
   has_terms: boolean;
 }
@@ -77,7 +80,8 @@ export interface MessageSearch {
 /**
  * A page of the caller's messages matching `query` (websearch syntax: words, "a
  * phrase", OR, -word), best match first (ts_rank_cd, normalized by length, ties
- * newest first) or newest first. Paging is by offset, up to MAX_SEARCH_RESULTS.
+ * newest first) among the newest MAX_RANKED_CANDIDATES matches, or newest first
+ * through all matches. Paging is by offset, up to MAX_SEARCH_RESULTS.
  */
 export async function searchMessages(deps: ServiceDeps, user: SessionUser, input: MessageSearch): Promise<SearchMessagesOutput> {
   await requireMessagingEnabled(deps.prisma);
@@ -85,43 +89,74 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
   if (input.conversationId) await requireMembership(deps.prisma, input.conversationId, user.id);
   const offset = input.cursor ? decodeCursor(input.cursor) : 0;
   const limit = Math.min(input.limit, MAX_SEARCH_RESULTS - offset);
-  if (limit <= 0) return { items: [], conversations: [], nextCursor: null, noSearchableWords: false };
+  if (limit <= 0) return { items: [], conversations: [], nextCursor: null, noSearchableWords: false, rankedNewest: null };
+  // Ranked results come from the newest MAX_RANKED_CANDIDATES matches; pages end there.
+  if (input.sort === "relevance" && offset >= MAX_RANKED_CANDIDATES) {
+    return { items: [], conversations: [], nextCursor: null, noSearchableWords: false, rankedNewest: MAX_RANKED_CANDIDATES };
+  }
 
+  // The parsed query is written out where it is used rather than computed once in
+  // a CTE: as a constant the planner reads its words' frequencies and picks the
+  // plan (walk the newest messages for a common word; the GIN index for a rare one).
+  const tsquery = Prisma.sql`websearch_to_tsquery(${CONFIG}::regconfig, ${input.query})`;
   const scope = input.conversationId
-    ? Prisma.sql`ARRAY[${input.conversationId}::uuid]`
-    : Prisma.sql`ARRAY(SELECT p.conversation_id FROM conversation_participants p WHERE p.user_id = ${user.id}::uuid AND p.left_at IS NULL)`;
+    ? Prisma.sql`m.conversation_id = ${input.conversationId}::uuid`
+    : Prisma.sql`m.conversation_id IN (SELECT p.conversation_id FROM conversation_participants p WHERE p.user_id = ${user.id}::uuid AND p.left_at IS NULL)`;
   const filters = [
     input.fromUserId ? Prisma.sql`AND m.sender_id = ${input.fromUserId}::uuid` : Prisma.empty,
     input.after ? Prisma.sql`AND m.created_at >= ${input.after}` : Prisma.empty,
     input.before ? Prisma.sql`AND m.created_at < ${input.before}` : Prisma.empty,
   ];
-  const order = input.sort === "newest" ? Prisma.sql`m.created_at DESC, m.id DESC` : Prisma.sql`rank DESC, m.created_at DESC, m.id DESC`;
-  const outerOrder = input.sort === "newest" ? Prisma.sql`h.created_at DESC, h.id DESC` : Prisma.sql`h.rank DESC, h.created_at DESC, h.id DESC`;
+  // Newest first: seq inside one conversation (its unique index walks backwards), the time across several.
+  // A quoted phrase is the exception: PostgreSQL estimates "a b" as often as a AND b,
+  // far more often than the words stand side by side, and a walk trusting that
+  // estimate read whole histories (3 s at 10M messages, bench/RESULTS.md). For a
+  // phrase the order is on an expression no index gives, so the GIN index finds the
+  // messages holding both words and only those are checked.
+  const phrase = input.query.includes('"');
+  const newest = input.conversationId
+    ? phrase
+      ? Prisma.sql`m.seq + 0 DESC`
+      : Prisma.sql`m.seq DESC`
+    : phrase
+      ? Prisma.sql`m.created_at + interval '0 s' DESC, m.id DESC`
+      : Prisma.sql`m.created_at DESC, m.id DESC`;
+  const relevance = input.sort === "relevance";
+  const ranked = relevance ? Prisma.sql`rank DESC, created_at DESC, id DESC` : Prisma.sql`created_at DESC, id DESC`;
 
-  // One statement: the query parsed once, the page of hits (ranked inside the
-  // index's matches), then only for that page the passages, senders and the
-  // titles of their conversations. A query with no searchable word still answers
-  // one row (has_terms false), so the UI can say why nothing matched.
+  // One statement. `matches` are the newest matching messages: for relevance the
+  // MAX_RANKED_CANDIDATES newest, which are then ranked (ranking needs each row's
+  // words, so ranking every match of a common word would read the whole history);
+  // for newest-first the page itself. Then only the page gets its passage (ts_headline),
+  // sender and, on a conversation's first hit, the conversation's members for its title.
+  // A query without a searchable word is answered by one row (has_terms false).
   const rows = await inSearchTransaction(
     deps.prisma,
     deps.prisma.$queryRaw<HitRow[]>`
-      WITH q AS (SELECT websearch_to_tsquery(${CONFIG}::regconfig, ${input.query}) AS query),
-      hits AS (
-        SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.created_at, m.edited_at, m.content,
-               ts_rank_cd(m.search_vector, q.query, 1) AS rank
-          FROM q, messages m
-         WHERE numnode(q.query) > 0
-           AND m.conversation_id = ANY(${scope})
-           AND m.search_vector @@ q.query
+      WITH matches AS (
+        SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.created_at, m.edited_at, m.content, m.search_vector
+          FROM messages m
+         WHERE numnode(${tsquery}) > 0
+           AND ${scope}
+           AND m.search_vector @@ ${tsquery}
            ${filters[0]} ${filters[1]} ${filters[2]}
-         ORDER BY ${order}
+         ORDER BY ${newest}
+         LIMIT ${relevance ? MAX_RANKED_CANDIDATES : offset + limit + 1}
+      ),
+      hits AS (
+        SELECT id, conversation_id, seq, sender_id, created_at, edited_at, content,
+               ts_rank_cd(search_vector, ${tsquery}, 1) AS rank,
+               count(*) OVER () AS candidates
+          FROM matches
+         ORDER BY ${ranked}
          LIMIT ${limit + 1} OFFSET ${offset}
       ),
       page AS (
-        SELECT h.*, row_number() OVER (PARTITION BY h.conversation_id ORDER BY ${outerOrder}) AS nth FROM hits h
+        SELECT h.*, row_number() OVER (PARTITION BY h.conversation_id ORDER BY ${ranked}) AS nth FROM hits h
       )
       SELECT h.id, h.conversation_id, h.seq, h.sender_id, h.created_at, h.edited_at, h.content, h.rank::float8 AS rank,
-             ts_headline(${CONFIG}::regconfig, translate(h.content, ${MATCH_START + MATCH_END}, ''), q.query, ${HEADLINE_OPTIONS}) AS headline,
+             h.candidates::int AS candidates,
+             ts_headline(${CONFIG}::regconfig, translate(h.content, ${MATCH_START + MATCH_END}, ''), ${tsquery}, ${HEADLINE_OPTIONS}) AS headline,
              u.name AS sender_name, u.image AS sender_image,
              c.type::text AS conversation_type, c.name AS conversation_name,
              CASE WHEN h.nth = 1 THEN (
@@ -131,16 +166,15 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
              ) END AS members,
              true AS has_terms
         FROM page h
-        CROSS JOIN q
         JOIN conversations c ON c.id = h.conversation_id
         LEFT JOIN users u ON u.id = h.sender_id
       UNION ALL
-      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false
-        FROM q WHERE numnode(q.query) = 0
-      ORDER BY ${input.sort === "newest" ? Prisma.sql`created_at DESC, id DESC` : Prisma.sql`rank DESC, created_at DESC, id DESC`}`,
+      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false
+       WHERE numnode(${tsquery}) = 0
+      ORDER BY ${ranked}`,
   );
   if (rows.length === 1 && !rows[0]!.has_terms) {
-    return { items: [], conversations: [], nextCursor: null, noSearchableWords: true };
+    return { items: [], conversations: [], nextCursor: null, noSearchableWords: true, rankedNewest: null };
   }
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
@@ -174,5 +208,7 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
     conversations: [...new Set(items.map((item) => item.conversationId))].map((id) => conversations.get(id)!),
     nextCursor: more && offset + limit < MAX_SEARCH_RESULTS ? encodeCursor(offset + limit) : null,
     noSearchableWords: false,
+    // Every ranked candidate was taken: older matches exist that were not ranked.
+    rankedNewest: relevance && (rows[0]?.candidates ?? 0) >= MAX_RANKED_CANDIDATES ? MAX_RANKED_CANDIDATES : null,
   };
 }
