@@ -299,10 +299,10 @@ describe("the search transaction", () => {
   it("turns JIT off and bounds the statement's time for the search alone, and says a search was too broad", async () => {
     const database = createDatabase(t.database.connectionString, { poolSize: 1 });
     try {
-      const [inside] = await inSearchTransaction(
+      const [inside] = (await inSearchTransaction(
         database.prisma,
         database.prisma.$queryRaw<{ jit: string; timeout: string }[]>`SELECT current_setting('jit') AS jit, current_setting('statement_timeout') AS timeout`,
-      );
+      ))!;
       expect(inside).toEqual({ jit: "off", timeout: "3s" });
       // The one pooled connection is back to its own settings.
       const [after] = await database.prisma.$queryRaw<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;

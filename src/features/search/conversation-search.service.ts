@@ -60,5 +60,5 @@ export async function searchConversations(deps: ServiceDeps, userId: string, que
        LIMIT ${MAX_RESULTS}`,
     { trigram: { "pg_trgm.word_similarity_threshold": WORD_SIMILARITY_THRESHOLD } },
   );
-  return conversationsInOrder(deps, userId, matches.map((match) => match.id));
+  return conversationsInOrder(deps, userId, (matches ?? []).map((match) => match.id));
 }

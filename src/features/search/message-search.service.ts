@@ -1,5 +1,4 @@
 import type { SessionUser } from "~/features/auth/contracts";
-import { requireMembership } from "~/features/conversations/membership";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import { Prisma } from "~/generated/prisma/client";
 import { DomainError } from "~/server/errors";
@@ -85,8 +84,6 @@ export interface MessageSearch {
  */
 export async function searchMessages(deps: ServiceDeps, user: SessionUser, input: MessageSearch): Promise<SearchMessagesOutput> {
   await requireMessagingEnabled(deps.prisma);
-  // A conversation the caller is not in is NOT_FOUND, as everywhere else.
-  if (input.conversationId) await requireMembership(deps.prisma, input.conversationId, user.id);
   const offset = input.cursor ? decodeCursor(input.cursor) : 0;
   const limit = Math.min(input.limit, MAX_SEARCH_RESULTS - offset);
   if (limit <= 0) return { items: [], conversations: [], nextCursor: null, noSearchableWords: false, rankedNewest: null };
@@ -99,8 +96,15 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
   // a CTE: as a constant the planner reads its words' frequencies and picks the
   // plan (walk the newest messages for a common word; the GIN index for a rare one).
   const tsquery = Prisma.sql`websearch_to_tsquery(${CONFIG}::regconfig, ${input.query})`;
+  // A conversation the caller is not in is NOT_FOUND, as everywhere else. The check
+  // is a condition of the statement itself (evaluated once), and read beforehand in
+  // the round trip that sets up the transaction.
+  const isMember = input.conversationId
+    ? Prisma.sql`EXISTS (SELECT 1 FROM conversation_participants p
+                  WHERE p.conversation_id = ${input.conversationId}::uuid AND p.user_id = ${user.id}::uuid AND p.left_at IS NULL)`
+    : Prisma.sql`true`;
   const scope = input.conversationId
-    ? Prisma.sql`m.conversation_id = ${input.conversationId}::uuid`
+    ? Prisma.sql`m.conversation_id = ${input.conversationId}::uuid AND ${isMember}`
     : Prisma.sql`m.conversation_id IN (SELECT p.conversation_id FROM conversation_participants p WHERE p.user_id = ${user.id}::uuid AND p.left_at IS NULL)`;
   const filters = [
     input.fromUserId ? Prisma.sql`AND m.sender_id = ${input.fromUserId}::uuid` : Prisma.empty,
@@ -172,7 +176,9 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false
        WHERE numnode(${tsquery}) = 0
       ORDER BY ${ranked}`,
+    { precondition: isMember },
   );
+  if (rows === null) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
   if (rows.length === 1 && !rows[0]!.has_terms) {
     return { items: [], conversations: [], nextCursor: null, noSearchableWords: true, rankedNewest: null };
   }

@@ -1,4 +1,4 @@
-import type { Prisma } from "~/generated/prisma/client";
+import { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
 
@@ -27,22 +27,32 @@ function isQueryCanceled(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Runs `statement` with JIT off and the search timeout (plus any pg_trgm settings).
+ * `precondition`, a boolean SQL expression (say, that the caller is a member of the
+ * conversation searched), is read in the same round trip as the settings; when it is
+ * false the answer is null. The statement runs anyway (a batch cannot stop half-way),
+ * so it must carry the same condition itself.
+ */
 export async function inSearchTransaction<T>(
   prisma: Db,
   statement: Prisma.PrismaPromise<T>,
-  options: { trigram?: TrigramSettings; timeoutMs?: number } = {},
-): Promise<T> {
+  options: { trigram?: TrigramSettings; timeoutMs?: number; precondition?: Prisma.Sql } = {},
+): Promise<T | null> {
   const settings = Object.entries(options.trigram ?? {}).map(
     ([name, value]) => prisma.$queryRaw`SELECT set_config(${name}, ${String(value)}, true)`,
   );
   const timeout = String(options.timeoutMs ?? SEARCH_STATEMENT_TIMEOUT_MS);
+  const precondition = options.precondition ?? Prisma.sql`true`;
   try {
     const results = await prisma.$transaction([
-      prisma.$queryRaw`SELECT set_config('jit', 'off', true), set_config('statement_timeout', ${timeout}, true)`,
+      prisma.$queryRaw<{ allowed: boolean }[]>`
+        SELECT set_config('jit', 'off', true), set_config('statement_timeout', ${timeout}, true), (${precondition}) AS allowed`,
       ...settings,
       statement,
     ]);
-    return results[results.length - 1] as T;
+    const [first] = results[0] as { allowed: boolean }[];
+    return first?.allowed ? (results[results.length - 1] as T) : null;
   } catch (error) {
     if (isQueryCanceled(error)) {
       throw new DomainError("BAD_REQUEST", "That search matches too much to finish in time. Add words, or limit it to a conversation, a person or dates.");
