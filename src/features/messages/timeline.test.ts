@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "./contracts";
-import { buildRows, firstUnreadSeq, GROUP_WINDOW_MS, mergeLatest, prependOlder, upsertMessage, type Timeline } from "./timeline";
+import {
+  appendNewer,
+  buildRows,
+  firstUnreadSeq,
+  GROUP_WINDOW_MS,
+  mergeAround,
+  mergeLatest,
+  prependOlder,
+  showLatest,
+  spansSeq,
+  upsertLive,
+  upsertMessage,
+  type Timeline,
+} from "./timeline";
 
 const ANA = "00000000-0000-4000-8000-00000000000a";
 const BEN = "00000000-0000-4000-8000-00000000000b";
@@ -26,7 +39,12 @@ function message(seq: number, overrides: Partial<Message> = {}): Message {
   };
 }
 
-const page = (seqs: number[], hasMoreBefore = false): Timeline => ({ items: seqs.map((seq) => message(seq)), hasMoreBefore, hasMoreAfter: false });
+const page = (seqs: number[], hasMoreBefore = false, hasMoreAfter = false): Timeline => ({
+  items: seqs.map((seq) => message(seq)),
+  hasMoreBefore,
+  hasMoreAfter,
+});
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 const seqsOf = (timeline: { items: Message[] }) => timeline.items.map((item) => item.seq);
 
 describe("upsertMessage", () => {
@@ -80,6 +98,95 @@ describe("paging", () => {
     const latest = { ...page([2, 3]), items: [message(2, { content: null, deletedAt: new Date() }), message(3)] };
     const merged = mergeLatest(page([1, 2]), latest);
     expect(merged.items[1]!.content).toBeNull();
+  });
+});
+
+describe("a window around a message (opening a search result)", () => {
+  // The conversation has messages 1..200; the newest page is 151..200.
+  const newestPage = () => page(range(151, 200), true);
+  const window = () => page(range(75, 124), true, true);
+
+  it("replaces a held page it does not meet, and stops short of the newest", () => {
+    const opened = mergeAround(newestPage(), window());
+    expect(seqsOf(opened)).toEqual(range(75, 124));
+    expect(opened).toMatchObject({ hasMoreBefore: true, hasMoreAfter: true });
+    expect(seqsOf(mergeAround(undefined, window()))).toEqual(range(75, 124));
+  });
+
+  it("joins a held page it overlaps or touches, each end's flag from the side that reaches further", () => {
+    const touching = mergeAround(newestPage(), page(range(126, 150), true, true));
+    expect(seqsOf(touching)).toEqual(range(126, 200));
+    expect(touching).toMatchObject({ hasMoreBefore: true, hasMoreAfter: false });
+    const overlapping = mergeAround(page(range(151, 200), true), page(range(140, 160), false, true));
+    expect(seqsOf(overlapping)).toEqual(range(140, 200));
+    expect(overlapping).toMatchObject({ hasMoreBefore: false, hasMoreAfter: false });
+  });
+
+  it("keeps the held copy of a message in both (events keep it current)", () => {
+    const held = { ...newestPage(), items: newestPage().items.map((item) => (item.seq === 151 ? message(151, { content: "edited" }) : item)) };
+    const opened = mergeAround(held, page(range(140, 160), true, true));
+    expect(opened.items.find((item) => item.seq === 151)!.content).toBe("edited");
+  });
+
+  it("appends a forward page, and is live once a page reaches the newest message", () => {
+    const once = appendNewer(window(), page(range(125, 174), false, true), 124);
+    expect(seqsOf(once)).toEqual(range(75, 174));
+    expect(once.hasMoreAfter).toBe(true);
+    expect(once.hasMoreBefore).toBe(true);
+    const end = appendNewer(once, page(range(175, 200), false, false), 174);
+    expect(seqsOf(end)).toEqual(range(75, 200));
+    expect(end.hasMoreAfter).toBe(false);
+  });
+
+  it("drops a forward page that no longer joins: the window moved, or it is live already", () => {
+    const moved = page(range(10, 59), false, true);
+    expect(appendNewer(moved, page(range(125, 174), false, true), 124)).toBe(moved);
+    const live = newestPage();
+    expect(appendNewer(live, page(range(201, 210)), 200)).toBe(live);
+    const older = page(range(1, 74), false);
+    const jumped = page(range(151, 200), true);
+    expect(prependOlder(jumped, older, 75)).toBe(jumped);
+    expect(seqsOf(prependOlder(window(), older, 75))).toEqual(range(1, 124));
+  });
+
+  it("takes no live message beyond its end, but does replace what it shows", () => {
+    const held = window();
+    expect(upsertLive(held, message(201))).toBe(held);
+    expect(seqsOf(upsertLive(held, message(201)))).not.toContain(201);
+    const edited = upsertLive(held, message(100, { content: "edited" }));
+    expect(edited.items.find((item) => item.seq === 100)!.content).toBe("edited");
+    expect(edited.hasMoreAfter).toBe(true);
+  });
+
+  it("takes a live message at the end once it reaches the newest", () => {
+    const live = appendNewer(window(), page(range(125, 200)), 124);
+    expect(seqsOf(upsertLive(live, message(201))).slice(-2)).toEqual([200, 201]);
+  });
+
+  it("stays where the reader is when the newest page is fetched again (reconnect), until they meet", () => {
+    const held = window();
+    expect(mergeLatest(held, newestPage())).toBe(held);
+    const near = page(range(120, 150), true, true);
+    const met = mergeLatest(near, newestPage());
+    expect(seqsOf(met)).toEqual(range(120, 200));
+    expect(met).toMatchObject({ hasMoreBefore: true, hasMoreAfter: false });
+  });
+
+  it("reaches a message's place when it holds it, or nothing lies beyond its ends", () => {
+    expect(spansSeq(newestPage(), 100)).toBe(false);
+    expect(spansSeq(window(), 100)).toBe(true);
+    expect(spansSeq(page(range(5, 20), false, false), 2)).toBe(true);
+    expect(spansSeq(page(range(5, 20), false, false), 99)).toBe(true);
+    expect(spansSeq(page(range(5, 20), true, true), 99)).toBe(false);
+    expect(spansSeq(page([], false, false), 3)).toBe(true);
+  });
+
+  it("jumps to the latest page, keeping the window only when it joins up", () => {
+    const jumped = showLatest(window(), newestPage());
+    expect(seqsOf(jumped)).toEqual(range(151, 200));
+    expect(jumped).toMatchObject({ hasMoreBefore: true, hasMoreAfter: false });
+    expect(seqsOf(showLatest(page(range(120, 160), true, true), newestPage()))).toEqual(range(120, 200));
+    expect(seqsOf(showLatest(undefined, newestPage()))).toEqual(range(151, 200));
   });
 });
 

@@ -23,8 +23,14 @@ export function patchMessage(items: Message[], messageId: string, patch: (messag
   return items.map((item) => (item.id === messageId ? patch(item) : item));
 }
 
-/** An older page goes in front; messages already held win (they may carry newer edits). */
-export function prependOlder(timeline: Timeline, older: Timeline): Timeline {
+/**
+ * An older page goes in front; messages already held win (they may carry newer edits).
+ * Given the `beforeSeq` it was fetched with, a page for a timeline whose oldest message
+ * is no longer that one (it jumped to another place meanwhile) is dropped: it would not
+ * join up.
+ */
+export function prependOlder(timeline: Timeline, older: Timeline, beforeSeq?: number): Timeline {
+  if (beforeSeq !== undefined && timeline.items[0]?.seq !== beforeSeq) return timeline;
   const known = new Set(timeline.items.map((item) => item.id));
   return {
     ...timeline,
@@ -44,17 +50,88 @@ export function prependOlder(timeline: Timeline, older: Timeline): Timeline {
 export function mergeLatest(held: Timeline | undefined, latest: Timeline): Timeline {
   if (!held) return latest;
   const first = latest.items[0];
+  const newestHeld = held.items[held.items.length - 1];
+  const joinsUp = newestHeld !== undefined && first !== undefined && newestHeld.seq >= first.seq - 1;
+  // A window further back (a search result) stays where the reader is: the newest page
+  // joins it only once paging down has come close enough to meet it.
+  if (held.hasMoreAfter && !joinsUp) return held;
   const lastSeq = latest.items[latest.items.length - 1]?.seq ?? 0;
   const newer = held.items.filter((item) => item.seq > lastSeq);
   if (!first) return { ...latest, items: newer };
-  const newestHeld = held.items[held.items.length - 1];
-  const joinsUp = newestHeld !== undefined && newestHeld.seq >= first.seq - 1;
   const older = joinsUp ? held.items.filter((item) => item.seq < first.seq) : [];
   return {
     items: [...older, ...latest.items, ...newer],
     hasMoreBefore: older.length > 0 ? held.hasMoreBefore : latest.hasMoreBefore,
-    hasMoreAfter: false,
+    hasMoreAfter: newer.length > 0 ? false : latest.hasMoreAfter,
   };
+}
+
+// Opening a search result puts a window of history around the message into the
+// timeline: `hasMoreAfter` says it stops short of the newest message. Paging down
+// extends it until a page reaches the newest, and from then on it is the live
+// timeline again. While it is a window, nothing may be added after its end: the
+// messages between would be missing without anything showing it.
+
+/**
+ * A page around a message (opening a search result). It joins what is held when the
+ * two overlap or touch; otherwise it replaces it, since history with a hole in it
+ * could not be scrolled through. Where both hold a message, the held copy wins
+ * (events keep it current).
+ */
+export function mergeAround(held: Timeline | undefined, around: Timeline): Timeline {
+  const heldFirst = held?.items[0];
+  const heldLast = held?.items[held.items.length - 1];
+  const first = around.items[0];
+  const last = around.items[around.items.length - 1];
+  if (!held || !heldFirst || !heldLast) return around;
+  if (!first || !last) return held;
+  if (first.seq > heldLast.seq + 1 || last.seq < heldFirst.seq - 1) return around;
+  const known = new Set(held.items.map((item) => item.id));
+  return {
+    items: around.items.filter((item) => !known.has(item.id)).reduce(upsertMessage, held.items),
+    hasMoreBefore: first.seq < heldFirst.seq ? around.hasMoreBefore : held.hasMoreBefore,
+    hasMoreAfter: last.seq > heldLast.seq ? around.hasMoreAfter : held.hasMoreAfter,
+  };
+}
+
+/**
+ * A page fetched after `afterSeq` while scrolling down a window goes at the end; the
+ * page that reaches the newest message makes the timeline live. A page for a timeline
+ * that is live already, or no longer holds `afterSeq` (it jumped elsewhere meanwhile),
+ * is dropped.
+ */
+export function appendNewer(timeline: Timeline, newer: Timeline, afterSeq: number): Timeline {
+  if (!timeline.hasMoreAfter || !timeline.items.some((item) => item.seq === afterSeq)) return timeline;
+  const known = new Set(timeline.items.map((item) => item.id));
+  return {
+    ...timeline,
+    items: newer.items.filter((item) => !known.has(item.id)).reduce(upsertMessage, timeline.items),
+    hasMoreAfter: newer.hasMoreAfter,
+  };
+}
+
+/**
+ * A message from the event stream or a send response. A window takes only messages
+ * within its range (edits of what it shows); a newer one would sit after a gap of
+ * unloaded history, and paging down brings it in its place.
+ */
+export function upsertLive(timeline: Timeline, message: Message): Timeline {
+  const newest = timeline.items[timeline.items.length - 1];
+  if (timeline.hasMoreAfter && newest && message.seq > newest.seq) return timeline;
+  return { ...timeline, items: upsertMessage(timeline.items, message) };
+}
+
+/** Whether the timeline reaches the place of `seq` (it holds it, or nothing exists beyond its ends). */
+export function spansSeq(timeline: Timeline, seq: number): boolean {
+  const first = timeline.items[0];
+  const last = timeline.items[timeline.items.length - 1];
+  if (!first || !last) return !timeline.hasMoreBefore && !timeline.hasMoreAfter;
+  return (first.seq <= seq || !timeline.hasMoreBefore) && (last.seq >= seq || !timeline.hasMoreAfter);
+}
+
+/** "Jump to latest": the newest page, keeping what is held only where it joins up with it. */
+export function showLatest(held: Timeline | undefined, latest: Timeline): Timeline {
+  return mergeLatest(held && { ...held, hasMoreAfter: false }, latest);
 }
 
 export type TimelineRow =

@@ -112,19 +112,7 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
     input.before ? Prisma.sql`AND m.created_at < ${input.before}` : Prisma.empty,
   ];
   // Newest first: seq inside one conversation (its unique index walks backwards), the time across several.
-  // A quoted phrase is the exception: PostgreSQL estimates "a b" as often as a AND b,
-  // far more often than the words stand side by side, and a walk trusting that
-  // estimate read whole histories (3 s at 10M messages, bench/RESULTS.md). For a
-  // phrase the order is on an expression no index gives, so the GIN index finds the
-  // messages holding both words and only those are checked.
-  const phrase = input.query.includes('"');
-  const newest = input.conversationId
-    ? phrase
-      ? Prisma.sql`m.seq + 0 DESC`
-      : Prisma.sql`m.seq DESC`
-    : phrase
-      ? Prisma.sql`m.created_at + interval '0 s' DESC, m.id DESC`
-      : Prisma.sql`m.created_at DESC, m.id DESC`;
+  const newest = input.conversationId ? Prisma.sql`m.seq DESC` : Prisma.sql`m.created_at DESC, m.id DESC`;
   const relevance = input.sort === "relevance";
   const ranked = relevance ? Prisma.sql`rank DESC, created_at DESC, id DESC` : Prisma.sql`created_at DESC, id DESC`;
 

@@ -1,13 +1,16 @@
 "use client";
 
-import { useParams, useRouter } from "next/navigation";
+import { useParams, useRouter, useSearchParams } from "next/navigation";
 import { ConversationView } from "~/features/messages/components/conversation-view";
 import { useViewer } from "~/features/messages/components/messaging-shell";
+import { parseMessageTarget } from "~/features/messages/message-link";
 
 export default function ConversationPage() {
   const { conversationId } = useParams<{ conversationId: string }>();
   const viewer = useViewer();
   const router = useRouter();
+  // A search result's link (?message=<id>&seq=<seq>) opens the conversation at that message.
+  const target = parseMessageTarget(useSearchParams());
   return (
     <ConversationView
       key={conversationId}
@@ -16,6 +19,7 @@ export default function ConversationPage() {
       maxMessageLength={viewer.settings.maxMessageLength}
       onLeft={() => router.push("/messages")}
       backHref="/messages"
+      target={target}
     />
   );
 }

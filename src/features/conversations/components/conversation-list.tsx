@@ -1,19 +1,17 @@
 "use client";
 
-import { useId, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent } from "react";
+import { useMemo, useSyncExternalStore, type KeyboardEvent } from "react";
 import Link from "next/link";
 import { keepPreviousData } from "@tanstack/react-query";
-import { BellOffIcon, SearchIcon } from "lucide-react";
+import { BellOffIcon } from "lucide-react";
 import { Badge } from "~/components/ui/badge";
-import { Input } from "~/components/ui/input";
-import { Label } from "~/components/ui/label";
 import { Skeleton } from "~/components/ui/skeleton";
 import { useLivePresence } from "~/features/events/live-state";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
 import type { Conversation } from "../contracts";
 import { conversationTitle } from "./conversation-title";
-import { PersonAvatar, useDebounced } from "./people";
+import { PersonAvatar } from "./people";
 
 type PresenceStatus = "online" | "away" | "offline";
 
@@ -70,11 +68,11 @@ function otherParticipant(conversation: Conversation, viewerId: string) {
   return conversation.type === "DIRECT" ? conversation.participants.find((p) => p.id !== viewerId) : undefined;
 }
 
-const ROW_SELECTOR = "[data-conversation-row]";
+export const ROW_SELECTOR = "[data-conversation-row]";
 
-/** Arrow keys move between rows, Home and End go to the first and the last. */
-function moveFocus(container: HTMLElement, key: string): boolean {
-  const rows = [...container.querySelectorAll<HTMLElement>(ROW_SELECTOR)];
+/** Arrow keys move between rows (the elements `selector` finds), Home and End go to the first and the last. */
+export function moveFocus(container: HTMLElement, key: string, selector = ROW_SELECTOR): boolean {
+  const rows = [...container.querySelectorAll<HTMLElement>(selector)];
   if (rows.length === 0) return false;
   const current = rows.findIndex((row) => row === document.activeElement);
   let next: number;
@@ -99,8 +97,9 @@ function moveFocus(container: HTMLElement, key: string): boolean {
 }
 
 /**
- * The viewer's conversations, newest activity first, with a search box above them.
- * Each row links to the conversation's page, or, given `onSelect`, opens it in place (the panel).
+ * The viewer's conversations, newest activity first (finding one by name is the
+ * message search's job, which shows matching conversations too). Each row links to
+ * the conversation's page, or, given `onSelect`, opens it in place (the panel).
  */
 export function ConversationList({
   viewerId,
@@ -111,19 +110,9 @@ export function ConversationList({
   activeId?: string;
   onSelect?: (conversationId: string) => void;
 }) {
-  const searchId = useId();
-  const listRef = useRef<HTMLUListElement>(null);
-  const [query, setQuery] = useState("");
-  const search = useDebounced(query.trim()).slice(0, 100);
-  const searching = search.length > 0;
   const now = useMinuteClock();
-
   const conversations = api.conversations.list.useQuery({ limit: 50 });
-  const results = api.conversations.search.useQuery(
-    { query: search },
-    { enabled: searching, placeholderData: keepPreviousData },
-  );
-  const shown = searching ? results.data : conversations.data?.items;
+  const shown = conversations.data?.items;
 
   // Everyone's presence in one request; live changes arrive over the event stream.
   const partnerIds = useMemo(() => {
@@ -155,85 +144,33 @@ export function ConversationList({
   if (conversations.isError) {
     return <p className="text-destructive p-4 text-sm">Conversations could not be loaded: {conversations.error.message}</p>;
   }
-  if (conversations.data.items.length === 0 && query === "") {
+  if (conversations.data.items.length === 0) {
     return <p className="text-muted-foreground p-4 text-sm">No conversations yet. Start one with “New conversation”.</p>;
   }
 
-  let body;
-  if (searching && results.isError) {
-    body = <p className="text-destructive p-4 text-sm">Search failed: {results.error.message}</p>;
-  } else if (searching && !results.data) {
-    body = (
-      <p className="text-muted-foreground p-4 text-sm" role="status">
-        Searching…
-      </p>
-    );
-  } else if (searching && shown?.length === 0) {
-    body = (
-      <p className="text-muted-foreground p-4 text-sm" role="status">
-        No conversations match “{search}”.
-      </p>
-    );
-  } else {
-    body = (
-      <ul
-        ref={listRef}
-        className="grid grid-cols-[minmax(0,1fr)]"
-        aria-label={searching ? `Conversations matching “${search}”` : "Conversations"}
-        aria-busy={searching && results.isFetching}
-        onKeyDown={(event: KeyboardEvent<HTMLUListElement>) => {
-          if (moveFocus(event.currentTarget, event.key)) event.preventDefault();
-        }}
-      >
-        {(shown ?? []).map((conversation) => {
-          const other = otherParticipant(conversation, viewerId);
-          return (
-            <ConversationRow
-              key={conversation.id}
-              conversation={conversation}
-              viewerId={viewerId}
-              active={conversation.id === activeId}
-              now={now}
-              initialStatus={other ? initialPresence.get(other.id) : undefined}
-              onSelect={onSelect}
-            />
-          );
-        })}
-      </ul>
-    );
-  }
-
   return (
-    <div className="flex flex-col">
-      <div className="bg-background sticky top-0 z-10 px-3 pb-2">
-        <Label htmlFor={searchId} className="sr-only">
-          Search conversations
-        </Label>
-        <div className="relative">
-          <SearchIcon
-            className="text-muted-foreground pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2"
-            aria-hidden="true"
+    <ul
+      className="grid grid-cols-[minmax(0,1fr)]"
+      aria-label="Conversations"
+      onKeyDown={(event: KeyboardEvent<HTMLUListElement>) => {
+        if (moveFocus(event.currentTarget, event.key)) event.preventDefault();
+      }}
+    >
+      {conversations.data.items.map((conversation) => {
+        const other = otherParticipant(conversation, viewerId);
+        return (
+          <ConversationRow
+            key={conversation.id}
+            conversation={conversation}
+            viewerId={viewerId}
+            active={conversation.id === activeId}
+            now={now}
+            initialStatus={other ? initialPresence.get(other.id) : undefined}
+            onSelect={onSelect}
           />
-          <Input
-            id={searchId}
-            type="search"
-            placeholder="Search conversations"
-            autoComplete="off"
-            maxLength={100}
-            className="pl-8"
-            value={query}
-            onChange={(event) => setQuery(event.target.value)}
-            onKeyDown={(event) => {
-              if (event.key === "ArrowDown" && listRef.current) {
-                event.preventDefault();
-                moveFocus(listRef.current, "Home");
-              }
-            }}
-          />
-        </div>
-      </div>
-      {body}
-    </div>
+        );
+      })}
+    </ul>
   );
 }
 

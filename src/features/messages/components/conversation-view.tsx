@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalS
 import { useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { ArrowDownIcon, ArrowLeftIcon } from "lucide-react";
+import { ArrowDownIcon, ArrowLeftIcon, SearchIcon } from "lucide-react";
 import { toast } from "sonner";
 import { Button } from "~/components/ui/button";
 import { Skeleton } from "~/components/ui/skeleton";
@@ -17,18 +17,21 @@ import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
 import type { Message } from "../contracts";
 import { setOpenConversation } from "../incoming-alerts";
+import type { MessageTarget } from "../message-link";
 import { seenBy, seenByLabel, STATUS_LABELS, statusOfOwnMessage } from "../message-status";
 import { useOutboxActions, useOutboxEntries } from "../outbox-client";
 import type { OutboxEntry } from "../outbox";
-import { buildRows, firstUnreadSeq, mergeLatest, prependOlder, upsertMessage, type Timeline, type TimelineRow } from "../timeline";
-import { PAGE_SIZE, patchTimeline, timelineInput } from "../timeline-cache";
+import { buildRows, firstUnreadSeq, prependOlder, upsertLive, type TimelineRow } from "../timeline";
+import { PAGE_SIZE, patchTimeline } from "../timeline-cache";
 import { MessageBubble, PendingBubble } from "./message-bubble";
 import { MessageInput } from "./message-input";
+import { useConversationTimeline, type ScrollRequest } from "./use-conversation-timeline";
 
 /** Closer than this to the bottom counts as "at the bottom": new messages keep it there. */
 const STICK_TO_BOTTOM_PX = 80;
-/** Start loading the previous page this close to the top. */
+/** Start loading the previous page this close to the top (and the next one of a window this close to the bottom). */
 const LOAD_OLDER_PX = 400;
+const LOAD_NEWER_PX = 400;
 
 type ViewRow = TimelineRow | { kind: "pending"; key: string; entry: OutboxEntry };
 
@@ -124,12 +127,22 @@ function ownStatusLine(message: Message, conversation: Conversation, viewerId: s
   return STATUS_LABELS[status];
 }
 
+/** The row of the message to open at; if it is gone, the first one after where it was, or the last. */
+function rowIndexOf(rows: ViewRow[], target: MessageTarget): number {
+  const exact = rows.findIndex((row) => row.kind === "message" && row.message.id === target.messageId);
+  if (exact >= 0) return exact;
+  const after = rows.findIndex((row) => row.kind === "message" && row.message.seq >= target.seq);
+  return after >= 0 ? after : rows.length - 1;
+}
+
 export function ConversationView({
   conversationId,
   viewerId,
   maxMessageLength,
   onLeft,
   backHref,
+  target,
+  onSearch,
 }: {
   conversationId: string;
   viewerId: string;
@@ -138,20 +151,16 @@ export function ConversationView({
   onLeft: () => void;
   /** On narrow screens, where the list is a screen of its own: the way back to it. */
   backHref?: string;
+  /** Open at this message (a search result) instead of the first unread. */
+  target?: MessageTarget;
+  /** Offers a search of this conversation's messages. */
+  onSearch?: () => void;
 }) {
   const utils = api.useUtils();
   const queryClient = useQueryClient();
   const conversation = api.conversations.get.useQuery({ conversationId });
-  // Events, sends and reconnects keep this entry current (timeline-cache.ts). Whenever it
-  // is fetched again, the result is merged into what is held instead of replacing it:
-  // a plain replace would drop the older pages the reader loaded and any message that
-  // arrived by event while the fetch was on its way.
-  const timeline = api.messages.list.useQuery(timelineInput(conversationId), {
-    structuralSharing: (held, fresh) => mergeLatest(held as Timeline | undefined, fresh as Timeline),
-    staleTime: Infinity,
-    refetchOnReconnect: false,
-    refetchOnWindowFocus: false,
-  });
+  const windowing = useConversationTimeline(conversationId, target);
+  const { timeline } = windowing;
   const markAsRead = api.conversations.markAsRead.useMutation({
     onSuccess: () => refreshConversations(queryClient),
     // Offline or refused: let the next look at the messages try again.
@@ -171,9 +180,12 @@ export function ConversationView({
   // The "new messages" divider stays where the reader's position was when they opened the
   // conversation; it moves further up only as older pages load.
   const [opened, setOpened] = useState<{ lastReadSeq: number; newestSeq: number } | null>(null);
-  if (opened === null && conversation.data && timeline.data) {
-    const { items: loaded } = timeline.data;
-    setOpened({ lastReadSeq: conversation.data.lastReadSeq, newestSeq: loaded[loaded.length - 1]?.seq ?? 0 });
+  if (opened === null && conversation.data && timeline.data && !windowing.awaitingWindow) {
+    const { items: loaded, hasMoreAfter } = timeline.data;
+    const newestLoaded = loaded[loaded.length - 1]?.seq ?? 0;
+    // A window stops short of the newest: what paging down brings later is not "new" either.
+    const newestSeq = hasMoreAfter ? Math.max(newestLoaded, conversation.data.lastSeq) : newestLoaded;
+    setOpened({ lastReadSeq: conversation.data.lastReadSeq, newestSeq });
   }
   // Messages that arrive while the conversation is open are not "new" to the reader.
   const dividerSeq = useMemo(
@@ -207,22 +219,24 @@ export function ConversationView({
   const olderLoad = useRef<{ loading: boolean; anchor?: { top: number; total: number } }>({ loading: false });
   const newestSeq = items[items.length - 1]?.seq ?? 0;
   const lastRowKey = rows[rows.length - 1]?.key;
+  const windowed = timeline.data?.hasMoreAfter ?? false;
 
   // A message that arrived while the page was loading had no cache entry to go into:
   // the conversation's lastSeq shows it, and the messages after the newest held are fetched.
   const catchingUp = useRef(false);
   const serverLastSeq = conversation.data?.lastSeq ?? 0;
+  // A window is not caught up: paging down brings what follows it.
   useEffect(() => {
-    if (!timeline.data || serverLastSeq <= newestSeq || catchingUp.current) return;
+    if (!timeline.data || windowed || serverLastSeq <= newestSeq || catchingUp.current) return;
     catchingUp.current = true;
     utils.client.messages.list
       .query({ conversationId, afterSeq: newestSeq, limit: 100 })
-      .then((newer) => patchTimeline(utils, conversationId, (held) => ({ ...held, items: newer.items.reduce(upsertMessage, held.items) })))
+      .then((newer) => patchTimeline(utils, conversationId, (held) => newer.items.reduce(upsertLive, held)))
       .catch(() => undefined)
       .finally(() => {
         catchingUp.current = false;
       });
-  }, [conversationId, newestSeq, serverLastSeq, timeline.data, utils]);
+  }, [conversationId, newestSeq, serverLastSeq, timeline.data, windowed, utils]);
 
   useEffect(() => {
     setOpenConversation(conversationId);
@@ -234,26 +248,47 @@ export function ConversationView({
     if (window.matchMedia("(pointer: fine)").matches) inputRef.current?.focus();
   }, [conversationId]);
 
-  // First paint of the messages: jump to the first unread, or to the newest.
+  // First paint of the messages: jump to the first unread, or to the newest (a message to open at scrolls below).
   useLayoutEffect(() => {
-    if (initialScrollDone.current || !opened || rows.length === 0) return;
+    if (initialScrollDone.current || !opened || rows.length === 0 || windowing.opensAtMessage) return;
     initialScrollDone.current = true;
     followedRowKey.current = rows[rows.length - 1]!.key;
     const unreadIndex = rows.findIndex((row) => row.kind === "unread");
     if (unreadIndex > 0) virtualizer.scrollToIndex(unreadIndex, { align: "start" });
     else virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
-  }, [opened, rows, virtualizer]);
+  }, [opened, rows, virtualizer, windowing.opensAtMessage]);
+
+  // A message to open at, or the bottom after "Jump to latest": once the rows hold it.
+  const handledScroll = useRef<ScrollRequest | null>(null);
+  useLayoutEffect(() => {
+    const request = windowing.scrollRequest;
+    if (!request || request === handledScroll.current || rows.length === 0) return;
+    const index = request.to === "bottom" ? (windowed ? -1 : rows.length - 1) : rowIndexOf(rows, request);
+    if (index < 0) return;
+    handledScroll.current = request;
+    initialScrollDone.current = true;
+    olderLoad.current.anchor = undefined;
+    followedRowKey.current = rows[rows.length - 1]!.key;
+    virtualizer.scrollToIndex(index, { align: request.to === "bottom" ? "end" : "center" });
+  }, [windowing.scrollRequest, rows, windowed, virtualizer]);
 
   // A new row at the end: follow it if the reader was at the bottom or it is their own.
+  // Not at the end of a window: rows come there from paging down, below the reader.
+  const windowedBefore = useRef(windowed);
   useLayoutEffect(() => {
     if (!initialScrollDone.current || rows.length === 0 || lastRowKey === followedRowKey.current) return;
     followedRowKey.current = lastRowKey;
+    if (windowedBefore.current) return;
     const last = rows[rows.length - 1]!;
     const own = last.kind === "pending" || (last.kind === "message" && last.message.senderId === viewerId);
     if (atBottom.current || own) virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
     // Only the identity of the last row matters here.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lastRowKey]);
+  // After the effect above, which needs the state before this render.
+  useLayoutEffect(() => {
+    windowedBefore.current = windowed;
+  }, [windowed]);
 
   // An older page went in front: keep the messages the reader was looking at where they were.
   useLayoutEffect(() => {
@@ -270,8 +305,12 @@ export function ConversationView({
     olderLoad.current.loading = true;
     try {
       const older = await utils.client.messages.list.query({ conversationId, beforeSeq: oldest.seq, limit: PAGE_SIZE });
-      olderLoad.current.anchor = { top: scrollRef.current?.scrollTop ?? 0, total: virtualizer.getTotalSize() };
-      patchTimeline(utils, conversationId, (held) => prependOlder(held, older));
+      patchTimeline(utils, conversationId, (held) => {
+        const extended = prependOlder(held, older, oldest.seq);
+        // Only a page that went in front moves what the reader looks at (one for a timeline that jumped elsewhere is dropped).
+        if (extended !== held) olderLoad.current.anchor = { top: scrollRef.current?.scrollTop ?? 0, total: virtualizer.getTotalSize() };
+        return extended;
+      });
     } catch (error) {
       toast.error(`Older messages could not be loaded: ${(error as Error).message}`);
     } finally {
@@ -281,11 +320,15 @@ export function ConversationView({
 
   const onScroll = () => {
     const element = scrollRef.current;
-    if (!element) return;
-    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < STICK_TO_BOTTOM_PX;
+    // While the messages around a search result load, what is held is not where the reader is going.
+    if (!element || windowing.awaitingWindow) return;
+    const fromBottom = element.scrollHeight - element.scrollTop - element.clientHeight;
+    // The end of a window is not the bottom: new messages are not there.
+    atBottom.current = fromBottom < STICK_TO_BOTTOM_PX && !windowed;
     setShowJump(!atBottom.current);
     if (atBottom.current) setSeenUpToSeq(newestSeq);
     if (element.scrollTop < LOAD_OLDER_PX) void loadOlder();
+    if (windowed && fromBottom < LOAD_NEWER_PX) void windowing.loadNewer();
   };
 
   // What is on screen in a focused window counts as read.
@@ -392,11 +435,16 @@ export function ConversationView({
           {isGroup && <span className="text-muted-foreground text-xs">{data?.participants.length} members</span>}
           {other && <PresenceLine userId={other.id} />}
         </div>
+        {onSearch && (
+          <Button variant="ghost" size="icon" aria-label="Search in this conversation" onClick={onSearch}>
+            <SearchIcon aria-hidden="true" />
+          </Button>
+        )}
         {data && <ConversationMenu conversation={data} viewerId={viewerId} onLeft={onLeft} />}
       </header>
       <div className="relative flex min-h-0 flex-1 flex-col">
         <div ref={scrollRef} onScroll={onScroll} className="flex min-h-0 flex-1 flex-col overflow-y-auto overscroll-contain pb-2">
-          {timeline.isPending ? (
+          {timeline.isPending || windowing.awaitingWindow ? (
             <div className="mt-auto grid gap-3 p-4" aria-busy="true" aria-label="Loading messages">
               <Skeleton className="h-10 w-1/2" />
               <Skeleton className="ml-auto h-10 w-1/3" />
@@ -408,22 +456,39 @@ export function ConversationView({
             <p className="text-muted-foreground m-auto p-6 text-center text-sm">No messages yet. Say hello below.</p>
           ) : (
             <div role="list" aria-label="Messages" className="relative mt-auto w-full shrink-0" style={{ height: virtualizer.getTotalSize() }}>
-              {virtualizer.getVirtualItems().map((virtualRow) => (
-                <div
-                  key={virtualRow.key}
-                  role="listitem"
-                  data-index={virtualRow.index}
-                  ref={virtualizer.measureElement}
-                  className="absolute top-0 left-0 w-full"
-                  style={{ transform: `translateY(${virtualRow.start}px)` }}
-                >
-                  {renderRow(rows[virtualRow.index]!)}
-                </div>
-              ))}
+              {virtualizer.getVirtualItems().map((virtualRow) => {
+                const row = rows[virtualRow.index]!;
+                const highlighted = row.kind === "message" && row.message.id === windowing.highlightedId;
+                return (
+                  <div
+                    key={virtualRow.key}
+                    role="listitem"
+                    data-index={virtualRow.index}
+                    ref={virtualizer.measureElement}
+                    data-highlighted={highlighted || undefined}
+                    aria-current={highlighted || undefined}
+                    className={cn("absolute top-0 left-0 w-full", highlighted && "message-highlight")}
+                    style={{ transform: `translateY(${virtualRow.start}px)` }}
+                  >
+                    {renderRow(row)}
+                  </div>
+                );
+              })}
             </div>
           )}
         </div>
-        {showJump && (
+        {windowed ? (
+          <Button
+            size="sm"
+            variant="secondary"
+            className="absolute right-4 bottom-3 rounded-full shadow-md"
+            disabled={windowing.jumping}
+            onClick={() => void windowing.jumpToLatest()}
+          >
+            <ArrowDownIcon aria-hidden="true" />
+            Jump to latest
+          </Button>
+        ) : showJump && (
           <Button
             size="sm"
             variant="secondary"
@@ -441,7 +506,14 @@ export function ConversationView({
         {newestIncoming ? `${newestIncoming.senderName ?? "Someone"}: ${newestIncoming.content ?? ""}` : ""}
       </p>
       <TypingIndicator names={typingNames} />
-      <MessageInput ref={inputRef} conversationId={conversationId} viewerId={viewerId} maxLength={maxMessageLength} />
+      <MessageInput
+        ref={inputRef}
+        conversationId={conversationId}
+        viewerId={viewerId}
+        maxLength={maxMessageLength}
+        // What one sends goes at the newest end, so that is where a window goes.
+        onSend={windowed ? () => void windowing.jumpToLatest() : undefined}
+      />
     </section>
   );
 }

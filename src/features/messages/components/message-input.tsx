@@ -21,11 +21,14 @@ export function MessageInput({
   viewerId,
   maxLength,
   ref,
+  onSend,
 }: {
   conversationId: string;
   viewerId: string;
   maxLength: number;
   ref?: Ref<HTMLTextAreaElement>;
+  /** Called as a message goes to the outbox. */
+  onSend?: () => void;
 }) {
   const [draft, setDraft] = useState("");
   const outbox = useOutboxActions(viewerId);
@@ -60,6 +63,7 @@ export function MessageInput({
   const submit = () => {
     if (!content || tooLong) return;
     outbox.send(conversationId, content);
+    onSend?.();
     changeDraft("");
     clearTimeout(saveTimer.current);
     saveDraft(viewerId, conversationId, "");

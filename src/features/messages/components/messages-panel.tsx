@@ -9,9 +9,13 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle, SheetTr
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import { escapeBelongsToSearch, MessageSearch } from "~/features/search/components/message-search";
+import type { MessageHit } from "~/features/search/contracts";
+import { EMPTY_SEARCH } from "~/features/search/search-query";
 import type { PublicMessagingSettings } from "~/features/settings/contracts";
 import { usePublicSettings } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
+import { messageHref, type MessageTarget } from "../message-link";
 import { useOutboxRunner } from "../outbox-client";
 import { AlertSettings } from "./alert-settings";
 import { ConversationView } from "./conversation-view";
@@ -27,18 +31,48 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
   useOutboxRunner(viewerId, status === "live");
   const [open, setOpen] = useState(false);
   const [conversationId, setConversationId] = useState<string | null>(null);
+  const [target, setTarget] = useState<MessageTarget | undefined>(undefined);
+  // The search stays as it was while a result is open, so Back returns to the results.
+  const [search, setSearch] = useState(EMPTY_SEARCH);
+  const [searchScopeId, setSearchScopeId] = useState<string | undefined>(undefined);
   const listRef = useRef<HTMLDivElement>(null);
-  const returnTo = useRef<string | null>(null);
-  // Back in the list, focus goes to the conversation just left (the Back button itself is gone).
+  const searchRef = useRef<HTMLInputElement>(null);
+  /** The link the open conversation came from: a row or a search result. */
+  const openedFrom = useRef<string | null>(null);
+  /** Where focus goes once the list is back: that link, or the search field. */
+  const returnTo = useRef<string | "search" | null>(null);
+  const openConversation = (id: string, at?: MessageTarget, from?: string) => {
+    openedFrom.current = from ?? `/messages/${id}`;
+    setConversationId(id);
+    setTarget(at);
+  };
+  const openHit = (hit: MessageHit) => {
+    const at = { messageId: hit.messageId, seq: hit.seq };
+    openConversation(hit.conversationId, at, messageHref(hit.conversationId, at));
+  };
+  // Back in the list, focus goes to the link just left (the Back button itself is gone).
   const backToList = () => {
-    returnTo.current = conversationId;
+    returnTo.current = openedFrom.current ?? `/messages/${conversationId}`;
     setConversationId(null);
+    setTarget(undefined);
+  };
+  const searchThisConversation = () => {
+    setSearchScopeId(conversationId ?? undefined);
+    setSearch((state) => ({ ...state, inConversation: true }));
+    returnTo.current = "search";
+    setConversationId(null);
+    setTarget(undefined);
   };
   useEffect(() => {
     if (conversationId !== null || !returnTo.current) return;
-    const links = listRef.current?.querySelectorAll<HTMLAnchorElement>("a[href^='/messages/']") ?? [];
-    const target = [...links].find((link) => link.getAttribute("href") === `/messages/${returnTo.current}`) ?? links[0];
-    target?.focus();
+    if (returnTo.current === "search") {
+      searchRef.current?.focus();
+    } else {
+      const links = listRef.current?.querySelectorAll<HTMLAnchorElement>("a[href^='/messages/']") ?? [];
+      const wanted = returnTo.current;
+      const link = [...links].find((candidate) => candidate.getAttribute("href") === wanted) ?? links[0];
+      link?.focus();
+    }
     returnTo.current = null;
   }, [conversationId]);
   const unread = api.conversations.unreadCount.useQuery();
@@ -59,7 +93,13 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
           )}
         </Button>
       </SheetTrigger>
-      <SheetContent side="right" className="flex w-full flex-col gap-0 p-0 sm:max-w-md">
+      <SheetContent
+        side="right"
+        className="flex w-full flex-col gap-0 p-0 sm:max-w-md"
+        onEscapeKeyDown={(event) => {
+          if (escapeBelongsToSearch(event)) event.preventDefault();
+        }}
+      >
         <SheetHeader className="border-b">
           <div className="flex items-center gap-2 pr-8">
             {conversationId && (
@@ -86,15 +126,26 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
             viewerId={viewerId}
             maxMessageLength={settings.maxMessageLength}
             onLeft={backToList}
+            target={target}
+            onSearch={searchThisConversation}
           />
         ) : (
           <>
             <div className="flex items-center justify-between p-3">
               <AlertSettings />
-              <NewConversationDialog onCreated={setConversationId} />
+              <NewConversationDialog onCreated={(id) => openConversation(id)} />
             </div>
-            <div ref={listRef} className="min-h-0 flex-1 overflow-y-auto">
-              <ConversationList viewerId={viewerId} onSelect={setConversationId} />
+            <div ref={listRef} className="flex min-h-0 flex-1 flex-col">
+              <MessageSearch
+                viewerId={viewerId}
+                state={search}
+                onStateChange={setSearch}
+                scopeConversationId={searchScopeId}
+                actions={{ onOpenMessage: openHit, onOpenConversation: (id) => openConversation(id) }}
+                inputRef={searchRef}
+              >
+                <ConversationList viewerId={viewerId} onSelect={(id) => openConversation(id)} />
+              </MessageSearch>
             </div>
           </>
         )}

@@ -1,15 +1,18 @@
 "use client";
 
-import { createContext, useContext, type ReactNode } from "react";
-import { useParams } from "next/navigation";
+import { createContext, useContext, useState, type ReactNode } from "react";
+import { useParams, useSearchParams } from "next/navigation";
 import { AppBrand } from "~/components/app-brand";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import { MessageSearch } from "~/features/search/components/message-search";
+import { EMPTY_SEARCH } from "~/features/search/search-query";
 import type { PublicMessagingSettings } from "~/features/settings/contracts";
 import { usePublicSettings } from "~/features/settings/use-public-settings";
 import { cn } from "~/lib/utils";
+import { parseMessageTarget } from "../message-link";
 import { useOutboxRunner } from "../outbox-client";
 import { AlertSettings } from "./alert-settings";
 import { useUnreadTitle } from "./use-unread-title";
@@ -51,6 +54,10 @@ export function MessagingShell({
   useUnreadTitle(total);
   const params = useParams<{ conversationId?: string }>();
   const activeId = params.conversationId;
+  const searchParams = useSearchParams();
+  const activeMessageId = activeId ? parseMessageTarget(searchParams)?.messageId : undefined;
+  // Kept here, above the pages: the results stay while one of them is open beside them.
+  const [search, setSearch] = useState(EMPTY_SEARCH);
 
   return (
     <ViewerContext.Provider value={{ ...viewer, settings }}>
@@ -76,9 +83,15 @@ export function MessagingShell({
               <h2 className="text-sm font-semibold">Messages</h2>
               <NewConversationDialog />
             </div>
-            <div className="min-h-0 flex-1 overflow-y-auto">
+            <MessageSearch
+              viewerId={viewer.id}
+              state={search}
+              onStateChange={setSearch}
+              scopeConversationId={activeId}
+              actions={{ activeConversationId: activeId, activeMessageId }}
+            >
               <ConversationList viewerId={viewer.id} activeId={activeId} />
-            </div>
+            </MessageSearch>
           </nav>
           <main className={cn("min-w-0 flex-1 flex-col", activeId || !settings.enabled ? "flex" : "hidden md:flex")}>
             {settings.enabled ? (
