@@ -212,6 +212,9 @@ describe("messages.search", () => {
     const word = uniqueWord("robert");
     // Holds every word of the first query below: found, so that query was read as words.
     const sent = await send(ana, chat.id, `${word} tables are fine, do not drop messages`);
+    // Holds the other words of the odd queries but not the unique one: a query read as
+    // anything but "all of these words" (an OR, a prefix, an injected clause) finds it.
+    const decoy = await send(ana, chat.id, "tables script alert drop messages x OR");
     const odd = [
       `${word}'); DROP TABLE messages; --`,
       `${word} & !tables | (x`,
@@ -226,11 +229,14 @@ describe("messages.search", () => {
     ];
     for (const query of odd) {
       const result = await ana.api.messages.search.query({ query: query.slice(0, 200) });
+      expect(result.items.map((hit) => hit.messageId)).not.toContain(decoy.id);
       for (const hit of result.items) expect(hit.messageId).toBe(sent.id);
     }
     expect((await ana.api.messages.search.query({ query: odd[0]! })).items.map((hit) => hit.messageId)).toEqual([sent.id]);
     // Still there.
-    expect((await ana.api.messages.list.query({ conversationId: chat.id })).items).toHaveLength(1);
+    expect((await ana.api.messages.list.query({ conversationId: chat.id })).items).toHaveLength(2);
+    // Exclusions alone name no word to find: answered as such, not as "everything without it".
+    expect(await ana.api.messages.search.query({ query: `-${word}` })).toMatchObject({ items: [], noSearchableWords: true });
 
     expect(await ana.api.messages.search.query({ query: "the and of" })).toMatchObject({ items: [], noSearchableWords: true });
     expect(await ana.api.messages.search.query({ query: "!!! ---" })).toMatchObject({ items: [], noSearchableWords: true });
@@ -289,6 +295,23 @@ describe("a common word", () => {
     expect(count).toBe(MAX_RANKED_CANDIDATES);
     expect(oldestRanked).toBe(total - MAX_RANKED_CANDIDATES + 1);
 
+    // Exactly as many matches as are ranked: nothing was left out, so nothing is said.
+    const group = await ana.api.conversations.createGroup.mutate({ name: "Exactly enough", participantIds: [ben.user.id] });
+    const exact = uniqueWord("exact");
+    const db2 = new pg.Client({ connectionString: t.database.connectionString });
+    await db2.connect();
+    try {
+      await db2.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, content)
+         SELECT $1::uuid, 1 + s, $2::uuid, $3 || ' ' || s FROM generate_series(1, ${MAX_RANKED_CANDIDATES}) s`,
+        [group.id, ana.user.id, exact],
+      );
+      await db2.query(`UPDATE conversations SET last_seq = ${MAX_RANKED_CANDIDATES + 1} WHERE id = $1`, [group.id]);
+    } finally {
+      await db2.end();
+    }
+    expect((await ben.api.messages.search.query({ query: exact, conversationId: group.id })).rankedNewest).toBeNull();
+
     const newest = await ben.api.messages.search.query({ query: word, sort: "newest", limit: 50, cursor: Buffer.from(`o:${MAX_RANKED_CANDIDATES}`).toString("base64url") });
     expect(newest.rankedNewest).toBeNull();
     expect(newest.items.map((hit) => hit.seq)).toEqual(Array.from({ length: 30 }, (_, i) => 30 - i));
@@ -299,6 +322,7 @@ describe("the search transaction", () => {
   it("turns JIT off and bounds the statement's time for the search alone, and says a search was too broad", async () => {
     const database = createDatabase(t.database.connectionString, { poolSize: 1 });
     try {
+      const [before] = await database.prisma.$queryRaw<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;
       const [inside] = (await inSearchTransaction(
         database.prisma,
         database.prisma.$queryRaw<{ jit: string; timeout: string }[]>`SELECT current_setting('jit') AS jit, current_setting('statement_timeout') AS timeout`,
@@ -306,7 +330,8 @@ describe("the search transaction", () => {
       expect(inside).toEqual({ jit: "off", timeout: "3s" });
       // The one pooled connection is back to its own settings.
       const [after] = await database.prisma.$queryRaw<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;
-      expect(after).toEqual({ timeout: "0" });
+      expect(after).toEqual(before);
+      expect(before).not.toEqual({ timeout: "3s" });
     } finally {
       await database.close();
     }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState, useSyncExternalStore } from "react";
+import { dropConversationFromSearch, dropDeletedFromSearch, refreshSearchAfterEdit } from "~/features/search/search-cache";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { getQueryKey } from "@trpc/react-query";
 import { useRouter } from "next/navigation";
@@ -138,6 +139,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
         }
         case "message.updated":
           replaceInTimeline(utils, fromWire(event.message));
+          refreshSearchAfterEdit(queryClient);
           break;
         case "message.deleted":
           patchInTimeline(utils, event.conversationId, event.messageId, (message) => ({
@@ -146,6 +148,7 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
             reactions: [],
             deletedAt: message.deletedAt ?? new Date(),
           }));
+          dropDeletedFromSearch(queryClient, event.messageId);
           refreshConversations(queryClient);
           break;
         case "reaction.updated":
@@ -157,9 +160,12 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
         case "receipts.updated":
           applyReceipts(event.receipts);
           break;
+        case "conversation.member_removed":
+          if (event.userId === viewerId) dropConversationFromSearch(queryClient, event.conversationId);
+          refreshConversations(queryClient);
+          break;
         case "conversation.created":
         case "conversation.members_added":
-        case "conversation.member_removed":
         case "conversation.muted":
           refreshConversations(queryClient);
           break;

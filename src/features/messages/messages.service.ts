@@ -131,19 +131,22 @@ export async function listMessages(
   await requireMessagingEnabled(deps.prisma);
   const forward = input.afterSeq !== undefined;
   const around = input.aroundSeq;
+  // The page's columns (not m.*: the stored search words would be carried along for nothing).
+  const pageColumns = Prisma.sql`m.id, m.conversation_id, m.seq, m.sender_id, m.type, m.content, m.metadata, m.client_message_id,
+    m.created_at, m.edited_at, m.deleted_at`;
   // Around a seq: a keyset scan each way, each as long as the page plus one (near
   // either end of the history the other side fills the page; the extra row tells
   // whether more lies beyond).
   const pageScan =
     around !== undefined
       ? Prisma.sql`
-        (SELECT m.* FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq < ${around}
+        (SELECT ${pageColumns} FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq < ${around}
           ORDER BY m.seq DESC LIMIT ${input.limit + 1})
         UNION ALL
-        (SELECT m.* FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq >= ${around}
+        (SELECT ${pageColumns} FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq >= ${around}
           ORDER BY m.seq ASC LIMIT ${input.limit + 1})`
       : Prisma.sql`
-        SELECT m.* FROM messages m
+        SELECT ${pageColumns} FROM messages m
          WHERE m.conversation_id = p.conversation_id ${
            forward
              ? Prisma.sql`AND m.seq > ${input.afterSeq}`

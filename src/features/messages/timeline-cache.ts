@@ -107,7 +107,7 @@ export function patchInTimeline(utils: Utils, conversationId: string, messageId:
  * When the event stream goes live (first connect or reconnect), a page fetched
  * before that moment may have missed messages: every held conversation is fetched
  * again. The conversation view's query merges the result into what it holds
- * (`structuralSharing: mergeLatest`), so older pages and newer events survive.
+ * (`structuralSharing: mergeFetchedTimeline`, merging with `mergeLatest`), so older pages and newer events survive.
  */
 export async function refreshTimelines(queryClient: QueryClient) {
   await queryClient.invalidateQueries({ queryKey: getQueryKey(api.messages.list) });

@@ -46,7 +46,7 @@ interface HitRow {
   conversation_name: string | null;
   /** Only on a conversation's first hit of the page. */
   members: { id: string; name: string; image: string | null }[] | null;
-  /** How many matches were ranked (at most MAX_RANKED_CANDIDATES). */
+  /** How many matches were read (at most MAX_RANKED_CANDIDATES + 1: more than were ranked). */
   candidates: number;
   /** False when the query has no searchable word; then no other column is set. */
   has_terms: boolean;
@@ -112,9 +112,14 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
     input.before ? Prisma.sql`AND m.created_at < ${input.before}` : Prisma.empty,
   ];
   // Newest first: seq inside one conversation (its unique index walks backwards), the time across several.
+  // Pages are cut in the same order, ties included, or a page boundary could repeat one hit and skip another.
   const newest = input.conversationId ? Prisma.sql`m.seq DESC` : Prisma.sql`m.created_at DESC, m.id DESC`;
+  const newestOf = input.conversationId ? Prisma.sql`seq DESC` : Prisma.sql`created_at DESC, id DESC`;
   const relevance = input.sort === "relevance";
-  const ranked = relevance ? Prisma.sql`rank DESC, created_at DESC, id DESC` : Prisma.sql`created_at DESC, id DESC`;
+  const ranked = relevance ? Prisma.sql`rank DESC, ${newestOf}` : newestOf;
+  // Only real words count: an empty query, or one of exclusions alone ("-foo": 'T'
+  // to querytree), would match everything the index cannot narrow.
+  const searchable = Prisma.sql`querytree(${tsquery}) NOT IN ('', 'T')`;
 
   // One statement. `matches` are the newest matching messages: for relevance the
   // MAX_RANKED_CANDIDATES newest, which are then ranked (ranking needs each row's
@@ -128,18 +133,22 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
       WITH matches AS (
         SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.created_at, m.edited_at, m.content, m.search_vector
           FROM messages m
-         WHERE numnode(${tsquery}) > 0
+         WHERE ${searchable}
            AND ${scope}
            AND m.search_vector @@ ${tsquery}
            ${filters[0]} ${filters[1]} ${filters[2]}
          ORDER BY ${newest}
-         LIMIT ${relevance ? MAX_RANKED_CANDIDATES : offset + limit + 1}
+         LIMIT ${relevance ? MAX_RANKED_CANDIDATES + 1 : offset + limit + 1}
+      ),
+      pool AS (
+        SELECT matches.*, row_number() OVER (ORDER BY ${newestOf}) AS newness FROM matches
       ),
       hits AS (
         SELECT id, conversation_id, seq, sender_id, created_at, edited_at, content,
                ts_rank_cd(search_vector, ${tsquery}, 1) AS rank,
-               count(*) OVER () AS candidates
-          FROM matches
+               (SELECT count(*) FROM matches) AS candidates
+          FROM pool
+         WHERE newness <= ${relevance ? MAX_RANKED_CANDIDATES : offset + limit + 1}
          ORDER BY ${ranked}
          LIMIT ${limit + 1} OFFSET ${offset}
       ),
@@ -162,7 +171,7 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
         LEFT JOIN users u ON u.id = h.sender_id
       UNION ALL
       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false
-       WHERE numnode(${tsquery}) = 0
+       WHERE NOT ${searchable}
       ORDER BY ${ranked}`,
     { precondition: isMember },
   );
@@ -203,6 +212,6 @@ export async function searchMessages(deps: ServiceDeps, user: SessionUser, input
     nextCursor: more && offset + limit < MAX_SEARCH_RESULTS ? encodeCursor(offset + limit) : null,
     noSearchableWords: false,
     // Every ranked candidate was taken: older matches exist that were not ranked.
-    rankedNewest: relevance && (rows[0]?.candidates ?? 0) >= MAX_RANKED_CANDIDATES ? MAX_RANKED_CANDIDATES : null,
+    rankedNewest: relevance && (rows[0]?.candidates ?? 0) > MAX_RANKED_CANDIDATES ? MAX_RANKED_CANDIDATES : null,
   };
 }

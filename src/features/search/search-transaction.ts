@@ -7,7 +7,7 @@ import { DomainError } from "~/server/errors";
 // connection's next user:
 // - JIT off: on a search the planner's cost estimate can cross jit_above_cost,
 //   and compiling then took 0.2-2.7 s for queries that run in milliseconds
-//   (performance-facts.md);
+//   (measured on a machine like ours; bench/RESULTS.md, search);
 // - a statement timeout: a search too broad to answer quickly is stopped and the
 //   person told to narrow it, instead of holding a connection of the pool.
 

@@ -1,6 +1,6 @@
 "use client";
 
-import { useId } from "react";
+import { useId, useState } from "react";
 import { Button } from "~/components/ui/button";
 import { conversationTitle } from "~/features/conversations/components/conversation-title";
 import { serverMessage } from "~/features/conversations/components/people";
@@ -25,7 +25,10 @@ function MatchingConversations({ viewerId, query, actions }: { viewerId: string;
   const headingId = useId();
   const words = conversationQuery(query);
   const found = api.conversations.search.useQuery({ query: words }, { enabled: words !== "" });
-  const shown = words === "" ? [] : (found.data ?? []).slice(0, CONVERSATION_HITS);
+  // The list shows a page of conversations at a time; here every match stays reachable.
+  const [all, setAll] = useState(false);
+  const matches = words === "" ? [] : (found.data ?? []);
+  const shown = all ? matches : matches.slice(0, CONVERSATION_HITS);
   if (shown.length === 0) return null;
   return (
     <section aria-labelledby={headingId} className="pb-2">
@@ -43,6 +46,11 @@ function MatchingConversations({ viewerId, query, actions }: { viewerId: string;
           />
         ))}
       </ul>
+      {matches.length > CONVERSATION_HITS && (
+        <Button variant="link" size="sm" className="h-auto px-3 py-1 text-xs" onClick={() => setAll(!all)}>
+          {all ? "Show fewer conversations" : `Show all ${matches.length} conversations`}
+        </Button>
+      )}
     </section>
   );
 }
@@ -153,7 +161,7 @@ export function SearchResults({
 }) {
   return (
     <div className="grid grid-cols-[minmax(0,1fr)] pb-2">
-      {showConversations && <MatchingConversations viewerId={viewerId} query={input.query} actions={actions} />}
+      {showConversations && <MatchingConversations key={input.query} viewerId={viewerId} query={input.query} actions={actions} />}
       <MatchingMessages viewerId={viewerId} input={input} filtered={filtered} actions={actions} onSortByNewest={onSortByNewest} />
     </div>
   );
