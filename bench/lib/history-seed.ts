@@ -1,4 +1,5 @@
 import pg from "pg";
+import { numberOption } from "./args";
 import { seededRandom } from "./seeded-random";
 
 // The stored history of the `history` scenario, written server-side in a few big
@@ -33,6 +34,18 @@ export interface HistoryShape {
    * about 1/k as often as the first), as words are in real text.
    */
   vocabulary?: string[];
+}
+
+/** The seed's shape from the command line (`--messages`, `--conversations`, ...), with the defaults both scenarios use. */
+export function historyShapeOption(options: Map<string, string>): HistoryShape {
+  return {
+    messages: numberOption(options, "messages", 10_000_000),
+    conversations: numberOption(options, "conversations", 20_000),
+    users: numberOption(options, "users", 10_000),
+    heavyConversations: numberOption(options, "heavy-conversations", 1_000),
+    large: numberOption(options, "large", 100),
+    largeShare: numberOption(options, "large-share", 0.5),
+  };
 }
 
 /** Members of each large group besides the heavy user; readers sign in as them. */

@@ -7,7 +7,7 @@ import { adminUrl, postgresVersion } from "../lib/database";
 import type { ReadMode, ReaderResult } from "../lib/history-reader";
 import { LIST_PAGE_SIZE, PAGE_SIZE } from "../lib/history-reader";
 import { startReaders, type Readers } from "../lib/history-reads";
-import { checkHistory, heavyEmail, readHistoryLayout, seedHistory, type HistoryShape } from "../lib/history-seed";
+import { checkHistory, heavyEmail, readHistoryLayout, seedHistory, historyShapeOption } from "../lib/history-seed";
 import { openScenarioDatabase, seedOnce } from "../lib/kept-database";
 import { startLoad, type StepResult } from "../lib/load";
 import { megabytes, sampleProcess, type ProcessSample } from "../lib/process-usage";
@@ -101,14 +101,7 @@ function cpuSecondsBetween(before: Map<number, ProcessSample>, after: Map<number
 }
 
 export async function runHistory(options: Map<string, string>): Promise<void> {
-  const shape: HistoryShape = {
-    messages: numberOption(options, "messages", 10_000_000),
-    conversations: numberOption(options, "conversations", 20_000),
-    users: numberOption(options, "users", 10_000),
-    heavyConversations: numberOption(options, "heavy-conversations", 1_000),
-    large: numberOption(options, "large", 100),
-    largeShare: numberOption(options, "large-share", 0.5),
-  };
+  const shape = historyShapeOption(options);
   const seconds = numberOption(options, "seconds", 20);
   const rounds = Math.max(1, numberOption(options, "rounds", 4));
   const readerCount = numberOption(options, "readers", 8);

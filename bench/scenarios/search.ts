@@ -11,7 +11,7 @@ import type { AppRouter } from "~/server/trpc/root";
 import { TRPC_WS_PATH } from "~/trpc/shared";
 import { numberOption } from "../lib/args";
 import { adminUrl, postgresVersion } from "../lib/database";
-import { checkHistory, heavyEmail, LARGE_GROUP_MEMBERS, readHistoryLayout, seedHistory, type HistoryShape } from "../lib/history-seed";
+import { checkHistory, heavyEmail, LARGE_GROUP_MEMBERS, readHistoryLayout, seedHistory, historyShapeOption } from "../lib/history-seed";
 import { openScenarioDatabase, seedOnce } from "../lib/kept-database";
 import { seededRandom } from "../lib/seeded-random";
 import { BENCH_ORIGIN, BENCH_SECRET, startAppServer, type ServerProcess } from "../lib/servers";
@@ -106,14 +106,7 @@ function record(timings: Timings, request: Request, elapsed: number) {
 
 export async function runSearch(options: Map<string, string>): Promise<void> {
   const vocabularySize = numberOption(options, "vocabulary", 50_000);
-  const shape: HistoryShape = {
-    messages: numberOption(options, "messages", 10_000_000),
-    conversations: numberOption(options, "conversations", 20_000),
-    users: numberOption(options, "users", 10_000),
-    heavyConversations: numberOption(options, "heavy-conversations", 1_000),
-    large: numberOption(options, "large", 100),
-    largeShare: numberOption(options, "large-share", 0.5),
-  };
+  const shape = historyShapeOption(options);
   const perKind = numberOption(options, "queries", 40);
   const seedConnections = numberOption(options, "seed-connections", 2);
   const keep = options.get("keep");
