@@ -23,6 +23,12 @@ export function patchMessage(items: Message[], messageId: string, patch: (messag
   return items.map((item) => (item.id === messageId ? patch(item) : item));
 }
 
+/** `page`'s messages that `held` lacks, put in seq order among them; the held copies win (they may carry newer edits). */
+function addMissing(held: Message[], page: Message[]): Message[] {
+  const known = new Set(held.map((item) => item.id));
+  return page.filter((item) => !known.has(item.id)).reduce(upsertMessage, held);
+}
+
 /**
  * An older page goes in front; messages already held win (they may carry newer edits).
  * Given the `beforeSeq` it was fetched with, a page for a timeline whose oldest message
@@ -31,6 +37,7 @@ export function patchMessage(items: Message[], messageId: string, patch: (messag
  */
 export function prependOlder(timeline: Timeline, older: Timeline, beforeSeq?: number): Timeline {
   if (beforeSeq !== undefined && timeline.items[0]?.seq !== beforeSeq) return timeline;
+  // All older than what is held: in front as a block, not one insertion each.
   const known = new Set(timeline.items.map((item) => item.id));
   return {
     ...timeline,
@@ -86,9 +93,8 @@ export function mergeAround(held: Timeline | undefined, around: Timeline): Timel
   if (!held || !heldFirst || !heldLast) return around;
   if (!first || !last) return held;
   if (first.seq > heldLast.seq + 1 || last.seq < heldFirst.seq - 1) return around;
-  const known = new Set(held.items.map((item) => item.id));
   return {
-    items: around.items.filter((item) => !known.has(item.id)).reduce(upsertMessage, held.items),
+    items: addMissing(held.items, around.items),
     hasMoreBefore: first.seq < heldFirst.seq ? around.hasMoreBefore : held.hasMoreBefore,
     hasMoreAfter: last.seq > heldLast.seq ? around.hasMoreAfter : held.hasMoreAfter,
   };
@@ -102,10 +108,9 @@ export function mergeAround(held: Timeline | undefined, around: Timeline): Timel
  */
 export function appendNewer(timeline: Timeline, newer: Timeline, afterSeq: number): Timeline {
   if (!timeline.hasMoreAfter || !timeline.items.some((item) => item.seq === afterSeq)) return timeline;
-  const known = new Set(timeline.items.map((item) => item.id));
   return {
     ...timeline,
-    items: newer.items.filter((item) => !known.has(item.id)).reduce(upsertMessage, timeline.items),
+    items: addMissing(timeline.items, newer.items),
     hasMoreAfter: newer.hasMoreAfter,
   };
 }

@@ -17,12 +17,14 @@ export const MAX_SEARCH_RESULTS = 500;
  */
 export const MAX_RANKED_CANDIDATES = 200;
 
-const searchQuerySchema = z
-  .string()
-  .trim()
-  .min(1, "Type something to search for.")
-  .max(MAX_SEARCH_QUERY_LENGTH, `Search for at most ${MAX_SEARCH_QUERY_LENGTH} characters.`)
-  .refine((text) => !text.includes("\u0000"), "Search text cannot contain the NUL character.");
+/** What a person typed to search for: trimmed, not empty, at most `max` characters, no NUL (PostgreSQL text cannot hold it). */
+const searchText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "Type something to search for.")
+    .max(max, `Search for at most ${max} characters.`)
+    .refine((text) => !text.includes("\u0000"), "Search text cannot contain the NUL character.");
 
 export const messageSearchSortSchema = z.enum(["relevance", "newest"]);
 export type MessageSearchSort = z.infer<typeof messageSearchSortSchema>;
@@ -30,7 +32,7 @@ export type MessageSearchSort = z.infer<typeof messageSearchSortSchema>;
 export const searchMessagesInput = z
   .object({
     /** Web-search syntax: words (all must match), "a phrase", either OR other, -excluded. */
-    query: searchQuerySchema,
+    query: searchText(MAX_SEARCH_QUERY_LENGTH),
     /** Only in this conversation. */
     conversationId: z.uuid().optional(),
     /** Only messages sent by this person. */
@@ -98,11 +100,4 @@ export const searchMessagesOutput = z.object({
 });
 export type SearchMessagesOutput = z.infer<typeof searchMessagesOutput>;
 
-export const searchConversationsInput = z.object({
-  query: z
-    .string()
-    .trim()
-    .min(1, "Type something to search for.")
-    .max(100, "Search for at most 100 characters.")
-    .refine((text) => !text.includes("\u0000"), "Search text cannot contain the NUL character."),
-});
+export const searchConversationsInput = z.object({ query: searchText(100) });

@@ -14,13 +14,22 @@ import { initialsOf } from "./conversation-title";
 export const SEARCH_DEBOUNCE_MS = 250;
 
 /** `value`, once it has stopped changing for `delayMs`. */
-export function useDebounced<T>(value: T, delayMs: number = SEARCH_DEBOUNCE_MS): T {
+/**
+ * `value` once it has stopped changing for `delayMs`, and a way to take the current
+ * value at once (Enter in a search field).
+ */
+export function useDebouncedNow<T>(value: T, delayMs: number = SEARCH_DEBOUNCE_MS): [T, () => void] {
   const [debounced, setDebounced] = useState(value);
   useEffect(() => {
+    if (Object.is(value, debounced)) return;
     const timer = setTimeout(() => setDebounced(value), delayMs);
     return () => clearTimeout(timer);
-  }, [value, delayMs]);
-  return debounced;
+  }, [value, debounced, delayMs]);
+  return [debounced, () => setDebounced(value)];
+}
+
+export function useDebounced<T>(value: T, delayMs: number = SEARCH_DEBOUNCE_MS): T {
+  return useDebouncedNow(value, delayMs)[0];
 }
 
 export interface PersonSummary {

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from "react";
+import { useId, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from "react";
 import { SearchIcon, SlidersHorizontalIcon } from "lucide-react";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
@@ -8,26 +8,13 @@ import { Input } from "~/components/ui/input";
 import { Label } from "~/components/ui/label";
 import { moveFocus, ROW_SELECTOR } from "~/features/conversations/components/conversation-list";
 import { conversationTitle } from "~/features/conversations/components/conversation-title";
+import { useDebouncedNow } from "~/features/conversations/components/people";
 import { api } from "~/trpc/react";
 import { MAX_SEARCH_QUERY_LENGTH } from "../contracts";
 import { activeFilterCount, messageSearchInput, type MessageSearchState } from "../search-query";
 import { SearchFilters } from "./search-filters";
 import { RESULT_SELECTOR } from "./search-hits";
 import { SearchResults, type ResultActions } from "./search-results";
-
-/** Typing pauses this long before a search goes out (Enter sends it at once). */
-export const SEARCH_DELAY_MS = 300;
-
-/** `value` once it has stopped changing for SEARCH_DELAY_MS, and a way to take it now. */
-function useSettled(value: string): [string, () => void] {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    if (value === settled) return;
-    const timer = setTimeout(() => setSettled(value), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [value, settled]);
-  return [settled, () => setSettled(value)];
-}
 
 /** The conversation a search was opened from, for "Only in …". */
 function useScope(conversationId: string | undefined, viewerId: string) {
@@ -64,7 +51,7 @@ export function MessageSearch({
   const filtersId = useId();
   const areaRef = useRef<HTMLDivElement>(null);
   const [filtersOpen, setFiltersOpen] = useState(false);
-  const [settled, settleNow] = useSettled(state.query.trim());
+  const [settled, settleNow] = useDebouncedNow(state.query.trim());
   const scope = useScope(scopeConversationId, viewerId);
   const update = (patch: Partial<MessageSearchState>) => onStateChange({ ...state, ...patch });
   const filterCount = activeFilterCount(state, scope !== undefined);
