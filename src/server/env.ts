@@ -28,6 +28,11 @@ const postgresUrl = z
   .trim()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
 
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^smtps?:\/\//.test(value), "must be an smtp:// or smtps:// URL");
+
 const redisUrl = z
   .string()
   .trim()
@@ -86,6 +91,20 @@ export const envSchema = z.object({
   EXPORT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** How long a data export waits for a client that takes nothing before it cuts the download. */
   EXPORT_STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  // Notifications (issue 8): email digests for people who are away, web push.
+  /** smtp:// or smtps:// with credentials in the URL; unset: no email is sent. */
+  SMTP_URL: optionalNonEmpty.pipe(smtpUrl.optional()),
+  /** The From of every email: "Chatline <chat@example.com>" or an address. */
+  EMAIL_FROM: optionalNonEmpty,
+  /** VAPID keys (`npx web-push generate-vapid-keys`); unset: no web push. */
+  VAPID_PUBLIC_KEY: optionalNonEmpty,
+  VAPID_PRIVATE_KEY: optionalNonEmpty,
+  /** Who push services contact about our pushes: mailto: or https:; defaults to EMAIL_FROM's address or APP_URL. */
+  VAPID_SUBJECT: optionalNonEmpty.pipe(z.string().regex(/^(mailto:|https:\/\/)/, "must start with mailto: or https://").optional()),
+  /** How often each instance looks for due notification jobs (emails, pushes); new ones also wake it. */
+  NOTIFICATION_JOBS_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** How often each instance looks for people who are due an email digest. */
+  EMAIL_DIGEST_CHECK_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
   MESSAGING_ENABLED: optionalNonEmpty.pipe(booleanFromString.optional()),
   MESSAGING_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(100).max(5000).optional(),
   MESSAGING_RETENTION_DAYS: z.coerce.number().int().min(7).max(365).optional(),
@@ -136,6 +155,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (Boolean(env.GOOGLE_CLIENT_ID) !== Boolean(env.GOOGLE_CLIENT_SECRET)) {
     problems.push("GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET: set both or neither");
+  }
+  if (env.SMTP_URL && !env.EMAIL_FROM) {
+    problems.push("EMAIL_FROM: required with SMTP_URL (the sender of digest emails)");
+  }
+  if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
+    problems.push("VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither");
   }
   if (problems.length > 0) throw new EnvError(problems);
 
