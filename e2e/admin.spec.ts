@@ -37,6 +37,10 @@ test("an admin changes the maximum message length and a user's open composer fol
   expect(original).toBeGreaterThanOrEqual(100);
   const limit = original === 120 ? 130 : 120;
   await expect(admin.getByRole("heading", { name: "History of changes" })).toBeVisible();
+  // The email digest timing has its own group, in minutes.
+  await expect(admin.getByRole("heading", { level: 2, name: "Email digests" })).toBeVisible();
+  await expect(admin.getByLabel("Offline before a digest")).toHaveAttribute("type", "number");
+  await expect(admin.getByLabel("Time between digests")).toHaveAttribute("type", "number");
   await expectAccessible(admin, "the messaging settings page");
 
   // Ana has a conversation open, with a message longer than the new limit typed but not sent.

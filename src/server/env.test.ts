@@ -64,6 +64,25 @@ describe("parseEnv", () => {
     );
   });
 
+  it("gives the initial email digest timing, within the settings page's ranges", () => {
+    expect(initialMessagingSettings(parseEnv({}))).toMatchObject({ emailDigestAfterMinutes: 15, emailDigestIntervalMinutes: 60 });
+    const env = parseEnv({ MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: "30", MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES: "1440" });
+    expect(initialMessagingSettings(env)).toMatchObject({ emailDigestAfterMinutes: 30, emailDigestIntervalMinutes: 1440 });
+    // The ends of each range are accepted.
+    expect(parseEnv({ MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: "5" }).MESSAGING_EMAIL_DIGEST_AFTER_MINUTES).toBe(5);
+    expect(parseEnv({ MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: "1440" }).MESSAGING_EMAIL_DIGEST_AFTER_MINUTES).toBe(1440);
+    expect(parseEnv({ MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES: "15" }).MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES).toBe(15);
+    expect(parseEnv({ MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES: "10080" }).MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES).toBe(10_080);
+    // Empty: unset, the default stands.
+    expect(initialMessagingSettings(parseEnv({ MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: "" })).emailDigestAfterMinutes).toBe(15);
+    for (const value of ["4", "1441", "7.5", "soon"]) {
+      expect(errorOf({ MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: value }).message).toMatch(/MESSAGING_EMAIL_DIGEST_AFTER_MINUTES/);
+    }
+    for (const value of ["14", "10081", "60.5", "hourly"]) {
+      expect(errorOf({ MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES: value }).message).toMatch(/MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES/);
+    }
+  });
+
   it("treats empty strings as unset, as .env files write them", () => {
     const env = parseEnv({ DATABASE_URL: "", REDIS_URL: " ", NEXTAUTH_SECRET: "" });
     expect(env.DATABASE_URL).toBeUndefined();

@@ -111,6 +111,14 @@ export const envSchema = z.object({
   MESSAGING_MAX_GROUP_PARTICIPANTS: z.coerce.number().int().min(2).max(100).optional(),
   MESSAGING_TYPING_INDICATOR_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).optional(),
   MESSAGING_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** Minutes offline before a member's unread messages go out as an email digest. */
+  MESSAGING_EMAIL_DIGEST_AFTER_MINUTES: optionalNonEmpty.pipe(
+    z.coerce.number<string>().int().min(SETTINGS_RANGES.emailDigestAfterMinutes.min).max(SETTINGS_RANGES.emailDigestAfterMinutes.max).optional(),
+  ),
+  /** The least time, in minutes, between two digest emails to one person. */
+  MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES: optionalNonEmpty.pipe(
+    z.coerce.number<string>().int().min(SETTINGS_RANGES.emailDigestIntervalMinutes.min).max(SETTINGS_RANGES.emailDigestIntervalMinutes.max).optional(),
+  ),
   MESSAGING_ALLOW_FILE_ATTACHMENTS: optionalNonEmpty.pipe(booleanFromString.optional()),
   /** Bytes. */
   MESSAGING_MAX_FILE_SIZE: z.coerce

@@ -52,6 +52,8 @@ export const USER_CALL_BUDGETS = {
   conversationChange: { timesSendLimit: 1, atLeast: 10 },
   /** Delete a message. */
   messageDelete: { timesSendLimit: 1, atLeast: 30 },
+  /** Notification preferences, push subscriptions, announcements. */
+  settingsChange: { timesSendLimit: 1, atLeast: 30 },
   /** Search people and conversations. */
   search: { timesSendLimit: 2, atLeast: 30 },
   /** Typing reports, and presence changes. */
@@ -96,6 +98,7 @@ function build(config: RateLimitConfig): Limiters {
       react: shared("message-react"),
       conversationChange: shared("user-conversation-change"),
       messageDelete: shared("user-message-delete"),
+      settingsChange: shared("user-settings-change"),
       search: shared("user-search"),
       typing: shared("user-typing"),
       readMark: shared("user-read-mark"),

@@ -2,7 +2,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, typ
 import superjson from "superjson";
 import WebSocket from "ws";
 import type { AppRouter } from "~/server/trpc/root";
-import { TRPC_HTTP_PATH, TRPC_WS_PATH, reconnectDelayMs } from "./shared";
+import { goesOverWebSocket, TRPC_HTTP_PATH, TRPC_WS_PATH, reconnectDelayMs } from "./shared";
 
 // A typed tRPC client for Node (integration tests, benchmarks, scripts): HTTP for
 // queries and mutations, WebSocket for subscriptions, authenticated by a session
@@ -47,7 +47,7 @@ export function createNodeTrpcClient(options: NodeClientOptions): NodeTrpcClient
   const api = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === "subscription",
+        condition: goesOverWebSocket,
         true: wsLink({ client: wsClient, transformer: superjson }),
         false: httpBatchLink({ url: `${baseUrl()}${TRPC_HTTP_PATH}`, transformer: superjson, headers }),
       }),

@@ -7,7 +7,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "~/server/trpc/root";
-import { TRPC_HTTP_PATH, TRPC_WS_PATH, reconnectDelayMs } from "./shared";
+import { goesOverWebSocket, TRPC_HTTP_PATH, TRPC_WS_PATH, reconnectDelayMs } from "./shared";
 
 export const api = createTRPCReact<AppRouter>();
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -44,7 +44,7 @@ function makeTrpcClient() {
           process.env.NODE_ENV === "development" && op.direction === "down" && op.result instanceof Error,
       }),
       splitLink({
-        condition: (op) => op.type === "subscription",
+        condition: goesOverWebSocket,
         true: wsLink({ client: wsClient, transformer: superjson }),
         false: httpBatchLink({ url: TRPC_HTTP_PATH, transformer: superjson }),
       }),

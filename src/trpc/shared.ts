@@ -9,3 +9,12 @@ export function reconnectDelayMs(attempt: number): number {
   const ceiling = Math.min(30_000, 500 * 2 ** attempt);
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
+
+/**
+ * Which calls travel on the WebSocket: subscriptions, and presence reports, which
+ * describe that connection's screen (the conversation on it), so the server
+ * must receive them on that connection.
+ */
+export function goesOverWebSocket(op: { type: string; path: string }): boolean {
+  return op.type === "subscription" || op.path === "presence.set";
+}

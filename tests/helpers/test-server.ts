@@ -1,3 +1,4 @@
+import type { Agent as HttpsAgent } from "node:https";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -39,7 +40,10 @@ export function uniqueEmail(label: string): string {
  * The real server (tRPC over HTTP and WebSocket, health, no Next.js pages) on a
  * random port and this file's own database. Redis is used when REDIS_URL is set.
  */
-export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Record<string, string> = {},
+  options: { pushAgent?: HttpsAgent } = {},
+): Promise<TestServer> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), "chatline-test-"));
   const env = parseEnv({
@@ -62,7 +66,7 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     MESSAGING_RATE_LIMIT_PER_MINUTE: "10000",
     ...overrides,
   });
-  const server = await startAppServer({ env, next: false, dev: false });
+  const server = await startAppServer({ env, next: false, dev: false, pushAgent: options.pushAgent });
   const clients: NodeTrpcClient[] = [];
 
   const testServer: TestServer = {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ATTACHMENTS_NEED_A_TYPE, toPublicSettings, type UpdateMessagingSettingsInput } from "~/features/settings/contracts";
+import { getMessagingLimits } from "~/features/settings/settings.service";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { errorOf } from "../helpers/error-code";
 import { collectEvents } from "../helpers/event-collector";
@@ -54,6 +55,11 @@ describe("settings.update validation", () => {
     [{ typingIndicatorTimeout: 999 }, "typingIndicatorTimeout", "The typing indicator timeout must be between 1,000 and 60,000 ms."],
     [{ typingIndicatorTimeout: 60_001 }, "typingIndicatorTimeout", "The typing indicator timeout must be between 1,000 and 60,000 ms."],
     [{ rateLimitPerMinute: 0 }, "rateLimitPerMinute", "The send limit must be between 1 and 10,000 messages a minute."],
+    [{ emailDigestAfterMinutes: 4 }, "emailDigestAfterMinutes", "The time offline before a digest must be between 5 and 1,440 minutes."],
+    [{ emailDigestAfterMinutes: 1441 }, "emailDigestAfterMinutes", "The time offline before a digest must be between 5 and 1,440 minutes."],
+    [{ emailDigestAfterMinutes: 7.5 }, "emailDigestAfterMinutes", "The time offline before a digest must be a whole number."],
+    [{ emailDigestIntervalMinutes: 14 }, "emailDigestIntervalMinutes", "The time between email digests must be between 15 and 10,080 minutes."],
+    [{ emailDigestIntervalMinutes: 10_081 }, "emailDigestIntervalMinutes", "The time between email digests must be between 15 and 10,080 minutes."],
     [{ maxFileSize: 1023 }, "maxFileSize", "The maximum file size must be between 1,024 and 104,857,600 bytes."],
     [{ allowedFileTypes: ["pdf"] }, "allowedFileTypes", "Use a MIME type such as image/png or image/*."],
     [{ allowedFileTypes: ["image/png", " IMAGE/PNG "] }, "allowedFileTypes", "List each file type once."],
@@ -93,17 +99,36 @@ describe("settings.update validation", () => {
       maxGroupParticipants: 2,
       typingIndicatorTimeout: 1000,
       rateLimitPerMinute: 1,
+      emailDigestAfterMinutes: 5,
+      emailDigestIntervalMinutes: 15,
     });
-    expect(low).toMatchObject({ maxMessageLength: 100, messageRetentionDays: 7, maxGroupParticipants: 2, typingIndicatorTimeout: 1000, rateLimitPerMinute: 1 });
+    expect(low).toMatchObject({
+      maxMessageLength: 100,
+      messageRetentionDays: 7,
+      maxGroupParticipants: 2,
+      typingIndicatorTimeout: 1000,
+      rateLimitPerMinute: 1,
+      emailDigestAfterMinutes: 5,
+      emailDigestIntervalMinutes: 15,
+    });
     const high = await admin.api.settings.update.mutate({
       maxMessageLength: 5000,
       messageRetentionDays: 365,
       maxGroupParticipants: 100,
       typingIndicatorTimeout: 60_000,
       rateLimitPerMinute: 10_000,
+      emailDigestAfterMinutes: 1440,
+      emailDigestIntervalMinutes: 10_080,
       allowedFileTypes: [" Image/* ", "application/pdf"],
     });
-    expect(high).toMatchObject({ maxMessageLength: 5000, messageRetentionDays: 365, maxGroupParticipants: 100, allowedFileTypes: ["image/*", "application/pdf"] });
+    expect(high).toMatchObject({
+      maxMessageLength: 5000,
+      messageRetentionDays: 365,
+      maxGroupParticipants: 100,
+      emailDigestAfterMinutes: 1440,
+      emailDigestIntervalMinutes: 10_080,
+      allowedFileTypes: ["image/*", "application/pdf"],
+    });
     expect(await admin.api.settings.get.query()).toEqual(high);
   });
 });
@@ -135,6 +160,8 @@ describe("who may call the settings procedures", () => {
       maxMessageLength: seeded.initial.maxMessageLength,
       messageRetentionDays: seeded.initial.messageRetentionDays,
       rateLimitPerMinute: seeded.initial.rateLimitPerMinute,
+      emailDigestAfterMinutes: seeded.initial.emailDigestAfterMinutes,
+      emailDigestIntervalMinutes: seeded.initial.emailDigestIntervalMinutes,
       updatedBy: null,
     });
     expect(settings.updatedAt).toBeInstanceOf(Date);
@@ -142,6 +169,32 @@ describe("who may call the settings procedures", () => {
 });
 
 describe("settings.update", () => {
+  it("changes the email digest timing: recorded, read by services through getMessagingLimits, never in the public view", async () => {
+    const prisma = t.server.database.prisma;
+    // The seed's defaults (no MESSAGING_EMAIL_DIGEST_* in the test server's environment).
+    expect(seeded.initial).toMatchObject({ emailDigestAfterMinutes: 15, emailDigestIntervalMinutes: 60 });
+    // Loads the limits into this process's cache: the change must not wait for it to expire.
+    expect(await getMessagingLimits(prisma)).toMatchObject({ emailDigestAfterMinutes: 15, emailDigestIntervalMinutes: 60 });
+
+    const updated = await admin.api.settings.update.mutate({ emailDigestAfterMinutes: 30, emailDigestIntervalMinutes: 240 });
+    expect(updated).toMatchObject({ emailDigestAfterMinutes: 30, emailDigestIntervalMinutes: 240, updatedBy: { id: adminId } });
+    expect(await getMessagingLimits(prisma)).toMatchObject({ emailDigestAfterMinutes: 30, emailDigestIntervalMinutes: 240 });
+
+    const audit = await prisma.auditLog.findFirstOrThrow({ where: { action: "settings.updated" }, orderBy: { id: "desc" } });
+    expect(audit.metadata).toEqual({
+      changes: { emailDigestAfterMinutes: { from: 15, to: 30 }, emailDigestIntervalMinutes: { from: 60, to: 240 } },
+    });
+    const [newest] = (await admin.api.settings.history.query({ limit: 1 })).items;
+    expect(newest?.changes).toEqual([
+      { field: "emailDigestAfterMinutes", from: 15, to: 30 },
+      { field: "emailDigestIntervalMinutes", from: 60, to: 240 },
+    ]);
+
+    const view = await plain.api.settings.public.query();
+    expect(view).not.toHaveProperty("emailDigestAfterMinutes");
+    expect(view).not.toHaveProperty("emailDigestIntervalMinutes");
+  });
+
   it("records who changed what, before and after, for the changed settings only", async () => {
     const prisma = t.server.database.prisma;
     const auditsBefore = await prisma.auditLog.count({ where: { action: "settings.updated" } });

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   "conversation.participant_removed",
   "conversation.participants_added",
   "message.deleted_by_admin",
+  "notification.system_sent",
   "role.permissions_changed",
   "settings.updated",
   "user.exported",

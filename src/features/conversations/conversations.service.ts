@@ -7,6 +7,7 @@ import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import { Prisma } from "~/generated/prisma/client";
 import { DomainError } from "~/server/errors";
 import type { NewEvent } from "~/server/realtime/event-store";
+import { markConversationRead } from "~/features/notifications/notifications.service";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
 import type { Conversation, CreateGroupInput, MemberPosition, Participant } from "./contracts";
@@ -353,6 +354,8 @@ export async function markAsRead(
           },
         ]),
       );
+      // Read to the newest message: its notifications are read too.
+      if (target >= membership.conversation.lastSeq) await markConversationRead(tx, append, user.id, input.conversationId);
     });
   }
   const conversation = await getConversation(deps, user.id, input.conversationId);

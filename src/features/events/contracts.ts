@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { participantSchema } from "~/features/conversations/contracts";
 import { messageSchema, reactionSummarySchema, receiptStatusSchema } from "~/features/messages/contracts";
+import { wireNotificationSchema } from "~/features/notifications/contracts";
 import { publicMessagingSettingsSchema } from "~/features/settings/contracts";
 
 // The events a signed-in client receives on its one subscription, events.onEvent.
@@ -69,6 +70,10 @@ export const durableEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("conversation.members_added"), conversationId: z.uuid(), participants: z.array(participantSchema) }),
   z.object({ type: z.literal("conversation.member_removed"), conversationId: z.uuid(), userId: z.uuid() }),
   z.object({ type: z.literal("conversation.muted"), conversationId: z.uuid(), muted: z.boolean() }),
+  // The owner's bell: a notification new or grown by a burst, read (on any device), deleted.
+  z.object({ type: z.literal("notification.upserted"), notification: wireNotificationSchema }),
+  z.object({ type: z.literal("notifications.read"), ids: z.array(z.uuid()), readAt: isoDate }),
+  z.object({ type: z.literal("notification.deleted"), id: z.uuid() }),
 ]);
 export type DurableEvent = z.infer<typeof durableEventSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelsFor, COLLAPSE_WINDOW_MS, isDoNotDisturb, joinsLatest, localMinutes, minutesOfDay, type Recipient } from "./rules";
+import { COLLAPSE_WINDOW_MS, deliveryFor, isDoNotDisturb, joinsLatest, localMinutes, minutesOfDay, startsPushBurst, type Recipient } from "./rules";
 
 const at = (iso: string) => new Date(iso);
 const dnd = (start: string, end: string, timeZone = "UTC") => ({ enabled: true, start, end, timeZone });
@@ -54,21 +54,30 @@ describe("channels for a new message", () => {
   };
   const noon = at("2026-11-22T12:00:00Z");
 
-  it("tells someone at the app in the app only, and someone away by every channel they keep on", () => {
-    expect(channelsFor(base, noon)).toEqual({ inApp: true, email: false, push: false });
-    expect(channelsFor({ ...base, away: true }, noon)).toEqual({ inApp: true, email: true, push: true });
-    expect(channelsFor({ ...base, away: true, preference: { inApp: false, email: true, push: false } }, noon)).toEqual({
+  it("tells someone at the app in the app only, and pushes to someone away; both count for the digest", () => {
+    expect(deliveryFor(base, noon)).toEqual({ inApp: true, push: false, digest: true });
+    expect(deliveryFor({ ...base, away: true }, noon)).toEqual({ inApp: true, push: true, digest: true });
+    expect(deliveryFor({ ...base, away: true, preference: { inApp: false, email: true, push: false } }, noon)).toEqual({
       inApp: false,
-      email: true,
       push: false,
+      digest: true,
     });
+    expect(deliveryFor({ ...base, preference: { inApp: true, email: false, push: true } }, noon).digest).toBe(false);
   });
 
-  it("tells nobody who is looking at the conversation, muted it, or is in do-not-disturb", () => {
-    const none = { inApp: false, email: false, push: false };
-    expect(channelsFor({ ...base, away: true, viewing: true }, noon)).toEqual(none);
-    expect(channelsFor({ ...base, away: true, muted: true }, noon)).toEqual(none);
-    expect(channelsFor({ ...base, away: true, doNotDisturb: dnd("11:00", "13:00") }, noon)).toEqual(none);
+  it("tells nobody who is looking at the conversation or muted it", () => {
+    const none = { inApp: false, push: false, digest: false };
+    expect(deliveryFor({ ...base, away: true, viewing: true }, noon)).toEqual(none);
+    expect(deliveryFor({ ...base, away: true, muted: true }, noon)).toEqual(none);
+  });
+
+  it("holds back the bell and the push in do-not-disturb, and keeps the message for the digest", () => {
+    expect(deliveryFor({ ...base, away: true, doNotDisturb: dnd("11:00", "13:00") }, noon)).toEqual({
+      inApp: false,
+      push: false,
+      digest: true,
+    });
+    expect(deliveryFor({ ...base, away: true, doNotDisturb: dnd("13:00", "11:00") }, noon).inApp).toBe(true);
   });
 });
 
@@ -79,5 +88,17 @@ describe("collapsing a burst", () => {
     expect(joinsLatest({ readAt: null, updatedAt: new Date(now.getTime() - 1_000) }, now)).toBe(true);
     expect(joinsLatest({ readAt: null, updatedAt: new Date(now.getTime() - COLLAPSE_WINDOW_MS) }, now)).toBe(false);
     expect(joinsLatest({ readAt: new Date(now.getTime() - 500), updatedAt: new Date(now.getTime() - 1_000) }, now)).toBe(false);
+  });
+});
+
+describe("a push per burst", () => {
+  const now = at("2026-11-22T12:00:00Z");
+  const ago = (ms: number) => new Date(now.getTime() - ms);
+  it("pushes the first message, one after a quiet window, and one after the conversation was read", () => {
+    expect(startsPushBurst(null, null, now)).toBe(true);
+    expect(startsPushBurst(ago(60_000), null, now)).toBe(false);
+    expect(startsPushBurst(ago(COLLAPSE_WINDOW_MS), null, now)).toBe(true);
+    expect(startsPushBurst(ago(60_000), ago(30_000), now)).toBe(true);
+    expect(startsPushBurst(ago(60_000), ago(90_000), now)).toBe(false);
   });
 });

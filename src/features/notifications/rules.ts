@@ -4,8 +4,6 @@
 // it, turned the category off, or are inside their do-not-disturb window; several
 // messages in a short time become one notification per conversation.
 
-export type NotificationCategory = "SOCIAL" | "SYSTEM";
-
 export interface ChannelPreference {
   inApp: boolean;
   email: boolean;
@@ -59,24 +57,34 @@ export function isDoNotDisturb(schedule: DoNotDisturb, now: Date): boolean {
 }
 
 export interface Recipient {
-  /** Has the conversation open on a visible screen right now. */
+  /** Has the conversation open on a visible, focused screen right now. */
   viewing: boolean;
   muted: boolean;
   preference: ChannelPreference;
   doNotDisturb: DoNotDisturb;
-  /** Offline (no live socket) for longer than the installation's away time. */
+  /** Not at the app: no connection, or every screen idle. */
   away: boolean;
 }
 
-/** The channels a new message reaches `recipient` on; all false means they are not told. */
-export function channelsFor(recipient: Recipient, now: Date): ChannelPreference {
-  const none = { inApp: false, email: false, push: false };
-  if (recipient.viewing || recipient.muted || isDoNotDisturb(recipient.doNotDisturb, now)) return none;
+/** How a new message reaches one member; all false: they are not told. */
+export interface Delivery {
+  /** A notification in the bell (new, or a burst's grown by one). */
+  inApp: boolean;
+  /** A browser push, when this message starts a burst. */
+  push: boolean;
+  /** Counted for the email digest, which goes out once they have been offline long enough. */
+  digest: boolean;
+}
+
+export function deliveryFor(recipient: Recipient, now: Date): Delivery {
+  if (recipient.viewing || recipient.muted) return { inApp: false, push: false, digest: false };
+  // Do-not-disturb holds back what would interrupt now; the digest goes out after the window.
+  const disturbing = !isDoNotDisturb(recipient.doNotDisturb, now);
   return {
-    inApp: recipient.preference.inApp,
-    // Email and push are for people who are not at the app: a digest or a push per burst.
-    email: recipient.away && recipient.preference.email,
-    push: recipient.away && recipient.preference.push,
+    inApp: disturbing && recipient.preference.inApp,
+    // Someone at the app sees the bell; a push is for a screen they are not in front of.
+    push: disturbing && recipient.away && recipient.preference.push,
+    digest: recipient.preference.email,
   };
 }
 
@@ -89,4 +97,15 @@ export function joinsLatest(latest: { readAt: Date | null; updatedAt: Date } | n
   if (!latest || latest.readAt !== null) return false;
   const age = now.getTime() - latest.updatedAt.getTime();
   return age >= 0 && age < COLLAPSE_WINDOW_MS;
+}
+
+/**
+ * Whether a push goes out for a new message: one per burst, so the first message
+ * after a quiet COLLAPSE_WINDOW_MS, or the first since the person read the
+ * conversation, pushes; the rest of the burst only grows the bell's notification.
+ */
+export function startsPushBurst(lastPushAt: Date | null, lastReadAt: Date | null, now: Date): boolean {
+  if (!lastPushAt) return true;
+  if (lastReadAt && lastReadAt >= lastPushAt) return true;
+  return now.getTime() - lastPushAt.getTime() >= COLLAPSE_WINDOW_MS;
 }

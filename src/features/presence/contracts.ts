@@ -8,4 +8,11 @@ export const getPresenceOutput = z.array(
 );
 
 /** What a client reports about the person in front of it. */
-export const setPresenceInput = z.object({ status: z.enum(["active", "idle"]) });
+export const setPresenceInput = z.object({
+  status: z.enum(["active", "idle"]),
+  /**
+   * The conversation on a visible, focused screen (null: none); its new messages
+   * notify nobody on it. Taken on the WebSocket only, where the server knows the screen.
+   */
+  viewingConversationId: z.uuid().toLowerCase().nullish(),
+});

@@ -9,12 +9,28 @@ import type { Redis } from "ioredis";
 export type ConnectionStatus = "active" | "idle";
 export type PresenceStatus = "online" | "away" | "offline";
 
+/** What one connection reports: activity, and the conversation it shows on a visible, focused screen. */
+export interface ConnectionState {
+  status: ConnectionStatus;
+  viewing: string | null;
+}
+
+/** A user's presence and the conversations they are looking at (on active connections). */
+export interface PresenceSnapshot {
+  status: PresenceStatus;
+  viewing: ReadonlySet<string>;
+}
+
 export interface PresenceStore {
   set(userId: string, connectionId: string, status: ConnectionStatus): Promise<void>;
   remove(userId: string, connectionId: string): Promise<void>;
+  /** Changes a connection that exists (a report on it); false when it does not (closed, or never opened). */
+  update(userId: string, connectionId: string, patch: Partial<ConnectionState>): Promise<boolean>;
   /** Sets every connection of the user that exists (a status report without a connection). */
   setAll(userId: string, status: ConnectionStatus): Promise<void>;
   statusOf(userIds: string[]): Promise<Map<string, PresenceStatus>>;
+  /** Presence and viewed conversations of each user: who is told of a new message depends on both. */
+  snapshotOf(userIds: string[]): Promise<Map<string, PresenceSnapshot>>;
   /**
    * Records the status last announced for the user and returns the one before:
    * shared by all instances, so a change is announced once, by whoever sees it.
@@ -30,8 +46,15 @@ export function aggregate(statuses: ConnectionStatus[]): PresenceStatus {
   return statuses.includes("active") ? "online" : "away";
 }
 
+/** An idle connection's screen is not being looked at, whatever it shows. */
+export function snapshotOf(connections: ConnectionState[]): PresenceSnapshot {
+  const viewing = new Set<string>();
+  for (const connection of connections) if (connection.status === "active" && connection.viewing) viewing.add(connection.viewing);
+  return { status: aggregate(connections.map((connection) => connection.status)), viewing };
+}
+
 export class InMemoryPresenceStore implements PresenceStore {
-  private readonly users = new Map<string, Map<string, ConnectionStatus>>();
+  private readonly users = new Map<string, Map<string, ConnectionState>>();
   private readonly announced = new Map<string, PresenceStatus>();
 
   async swapAnnounced(userId: string, status: PresenceStatus) {
@@ -49,7 +72,14 @@ export class InMemoryPresenceStore implements PresenceStore {
   async set(userId: string, connectionId: string, status: ConnectionStatus) {
     let connections = this.users.get(userId);
     if (!connections) this.users.set(userId, (connections = new Map()));
-    connections.set(connectionId, status);
+    connections.set(connectionId, { status, viewing: connections.get(connectionId)?.viewing ?? null });
+  }
+
+  async update(userId: string, connectionId: string, patch: Partial<ConnectionState>) {
+    const connection = this.users.get(userId)?.get(connectionId);
+    if (!connection) return false;
+    Object.assign(connection, definedOnly(patch));
+    return true;
   }
 
   async remove(userId: string, connectionId: string) {
@@ -59,12 +89,16 @@ export class InMemoryPresenceStore implements PresenceStore {
   }
 
   async setAll(userId: string, status: ConnectionStatus) {
-    const connections = this.users.get(userId);
-    for (const id of connections?.keys() ?? []) connections!.set(id, status);
+    for (const connection of this.users.get(userId)?.values() ?? []) connection.status = status;
   }
 
   async statusOf(userIds: string[]) {
-    return new Map(userIds.map((id) => [id, aggregate([...(this.users.get(id)?.values() ?? [])])]));
+    const snapshots = await this.snapshotOf(userIds);
+    return new Map(userIds.map((id) => [id, snapshots.get(id)!.status]));
+  }
+
+  async snapshotOf(userIds: string[]) {
+    return new Map(userIds.map((id) => [id, snapshotOf([...(this.users.get(id)?.values() ?? [])])]));
   }
 
   async close() {}
@@ -73,9 +107,9 @@ export class InMemoryPresenceStore implements PresenceStore {
 export const CONNECTION_TTL_MS = 45_000;
 const REFRESH_MS = 15_000;
 
-/** One hash per user: field = connection id, value = "<status>|<expires at ms>". */
+/** One hash per user: field = connection id, value = "<status>|<expires at ms>|<viewed conversation or empty>". */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly mine = new Map<string, { userId: string; status: ConnectionStatus }>();
+  private readonly mine = new Map<string, { userId: string } & ConnectionState>();
   private readonly refresher: NodeJS.Timeout;
 
   constructor(
@@ -106,18 +140,35 @@ export class RedisPresenceStore implements PresenceStore {
     return this.redis.smembers(`${this.prefix}present`);
   }
 
-  private async write(userId: string, connectionId: string, status: ConnectionStatus) {
+  private async write(userId: string, connectionId: string, state: ConnectionState) {
     const key = this.key(userId);
     await this.redis
       .multi()
-      .hset(key, connectionId, `${status}|${Date.now() + CONNECTION_TTL_MS}`)
+      .hset(key, connectionId, `${state.status}|${Date.now() + CONNECTION_TTL_MS}|${state.viewing ?? ""}`)
       .pexpire(key, CONNECTION_TTL_MS * 2)
       .exec();
   }
 
   async set(userId: string, connectionId: string, status: ConnectionStatus) {
-    this.mine.set(connectionId, { userId, status });
-    await this.write(userId, connectionId, status);
+    const state = { status, viewing: this.mine.get(connectionId)?.viewing ?? null };
+    this.mine.set(connectionId, { userId, ...state });
+    await this.write(userId, connectionId, state);
+  }
+
+  async update(userId: string, connectionId: string, patch: Partial<ConnectionState>) {
+    const local = this.mine.get(connectionId);
+    if (local) {
+      if (local.userId !== userId) return false;
+      Object.assign(local, definedOnly(patch));
+      await this.write(userId, connectionId, local);
+      return true;
+    }
+    // Another instance holds the connection: change it in place, and leave its refresh to that instance.
+    const current = await this.redis.hget(this.key(userId), connectionId);
+    const parsed = current ? parseConnection(current, Date.now()) : null;
+    if (!parsed) return false;
+    await this.write(userId, connectionId, { ...parsed, ...definedOnly(patch) });
+    return true;
   }
 
   async remove(userId: string, connectionId: string) {
@@ -127,16 +178,23 @@ export class RedisPresenceStore implements PresenceStore {
 
   async setAll(userId: string, status: ConnectionStatus) {
     const fields = await this.redis.hgetall(this.key(userId));
+    const now = Date.now();
     await Promise.all(
-      Object.keys(fields).map((connectionId) => {
+      Object.entries(fields).map(([connectionId, value]) => {
         const local = this.mine.get(connectionId);
         if (local) local.status = status;
-        return this.write(userId, connectionId, status);
+        const parsed = parseConnection(value, now);
+        return parsed ? this.write(userId, connectionId, { ...parsed, status }) : undefined;
       }),
     );
   }
 
   async statusOf(userIds: string[]) {
+    const snapshots = await this.snapshotOf(userIds);
+    return new Map(userIds.map((id) => [id, snapshots.get(id)!.status]));
+  }
+
+  async snapshotOf(userIds: string[]) {
     const pipeline = this.redis.pipeline();
     for (const id of userIds) pipeline.hgetall(this.key(id));
     const results = (await pipeline.exec()) ?? [];
@@ -144,18 +202,15 @@ export class RedisPresenceStore implements PresenceStore {
     return new Map(
       userIds.map((id, index) => {
         const fields = (results[index]?.[1] ?? {}) as Record<string, string>;
-        const live = Object.values(fields)
-          .map((value) => value.split("|"))
-          .filter(([, expiresAt]) => Number(expiresAt) > now)
-          .map(([status]) => status as ConnectionStatus);
-        return [id, aggregate(live)];
+        const live = Object.values(fields).flatMap((value) => parseConnection(value, now) ?? []);
+        return [id, snapshotOf(live)];
       }),
     );
   }
 
   private async refresh() {
     await Promise.all(
-      [...this.mine].map(([connectionId, { userId, status }]) => this.write(userId, connectionId, status).catch(() => undefined)),
+      [...this.mine].map(([connectionId, state]) => this.write(state.userId, connectionId, state).catch(() => undefined)),
     );
   }
 
@@ -166,4 +221,15 @@ export class RedisPresenceStore implements PresenceStore {
     );
     this.mine.clear();
   }
+}
+
+/** A stored connection, or null when it expired; earlier versions stored no viewed conversation. */
+function parseConnection(value: string, now: number): ConnectionState | null {
+  const [status, expiresAt, viewing] = value.split("|");
+  if (!(Number(expiresAt) > now)) return null;
+  return { status: status as ConnectionStatus, viewing: viewing || null };
+}
+
+function definedOnly(patch: Partial<ConnectionState>): Partial<ConnectionState> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
 }

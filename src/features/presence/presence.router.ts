@@ -19,7 +19,12 @@ export const presenceRouter = router({
     .input(setPresenceInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      await getMessagingRuntime().presence.report(ctx.user.id, ctx.socket ? ctx.connectionId : null, input.status);
+      await getMessagingRuntime().presence.report(
+        ctx.user.id,
+        ctx.socket ? ctx.connectionId : null,
+        input.status,
+        input.viewingConversationId,
+      );
       return { ok: true as const };
     }),
 });

@@ -1,7 +1,7 @@
 import type { EventHub } from "~/features/events/event-hub";
 import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
-import type { ConnectionStatus, PresenceStatus, PresenceStore } from "./presence-store";
+import type { ConnectionStatus, PresenceSnapshot, PresenceStatus, PresenceStore } from "./presence-store";
 
 // Presence transitions: a user's first connection makes them online, reports of
 // idleness make them away, and their last connection closing makes them offline
@@ -60,11 +60,21 @@ export class PresenceService {
     this.timers.add(timer);
   }
 
-  /** A client's report that it is active or idle; without a connection it applies to all of the user's. */
-  async report(userId: string, connectionId: string | null, status: ConnectionStatus): Promise<void> {
-    if (connectionId) await this.store.set(userId, connectionId, status);
+  /**
+   * A client's report that it is active or idle, and which conversation it shows
+   * (undefined: unchanged). On a connection it applies to that one, if its event
+   * stream is open; without one, only the status, to all of the user's (which
+   * screen shows what cannot be told without the connection).
+   */
+  async report(userId: string, connectionId: string | null, status: ConnectionStatus, viewing?: string | null): Promise<void> {
+    if (connectionId) await this.store.update(userId, connectionId, { status, viewing });
     else await this.store.setAll(userId, status);
     await this.announceIfChanged(userId);
+  }
+
+  /** Presence and viewed conversations of these users, as the notifier needs them. */
+  snapshotOf(userIds: string[]): Promise<Map<string, PresenceSnapshot>> {
+    return this.store.snapshotOf(userIds);
   }
 
   async get(userIds: string[]): Promise<{ userId: string; status: PresenceStatus; lastSeenAt: Date | null }[]> {

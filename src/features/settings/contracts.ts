@@ -12,6 +12,10 @@ export const SETTINGS_RANGES = {
   /** Milliseconds. */
   typingIndicatorTimeout: { min: 1_000, max: 60_000 },
   rateLimitPerMinute: { min: 1, max: 10_000 },
+  /** Minutes offline before unread messages go out by email: 5 minutes to a day. */
+  emailDigestAfterMinutes: { min: 5, max: 1_440 },
+  /** Minutes between two digests to one person: 15 minutes to a week. */
+  emailDigestIntervalMinutes: { min: 15, max: 10_080 },
   /** Bytes: 1 KiB to 100 MiB. */
   maxFileSize: { min: 1024, max: 100 * 1024 * 1024 },
   /** How many file types the list may hold. */
@@ -47,6 +51,8 @@ const settingsFields = z.object({
     .refine((types) => new Set(types).size === types.length, "List each file type once."),
   typingIndicatorTimeout: wholeNumber("The typing indicator timeout", SETTINGS_RANGES.typingIndicatorTimeout, " ms"),
   rateLimitPerMinute: wholeNumber("The send limit", SETTINGS_RANGES.rateLimitPerMinute, " messages a minute"),
+  emailDigestAfterMinutes: wholeNumber("The time offline before a digest", SETTINGS_RANGES.emailDigestAfterMinutes, " minutes"),
+  emailDigestIntervalMinutes: wholeNumber("The time between email digests", SETTINGS_RANGES.emailDigestIntervalMinutes, " minutes"),
 });
 
 export const SETTINGS_KEYS = settingsFields.keyof().options;

@@ -9,6 +9,8 @@ export function initialMessagingSettings(env: Env) {
     maxGroupParticipants: env.MESSAGING_MAX_GROUP_PARTICIPANTS ?? 50,
     typingIndicatorTimeout: env.MESSAGING_TYPING_INDICATOR_TIMEOUT_MS ?? 5000,
     rateLimitPerMinute: env.MESSAGING_RATE_LIMIT_PER_MINUTE ?? 60,
+    emailDigestAfterMinutes: env.MESSAGING_EMAIL_DIGEST_AFTER_MINUTES ?? 15,
+    emailDigestIntervalMinutes: env.MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES ?? 60,
     // Unset, the attachment settings take the schema's defaults (off, 5 MiB, common images and PDF).
     ...(env.MESSAGING_ALLOW_FILE_ATTACHMENTS === undefined ? {} : { allowFileAttachments: env.MESSAGING_ALLOW_FILE_ATTACHMENTS }),
     ...(env.MESSAGING_MAX_FILE_SIZE === undefined ? {} : { maxFileSize: env.MESSAGING_MAX_FILE_SIZE }),

@@ -12,6 +12,8 @@ export const SETTING_LABELS: Record<SettingsKey, string> = {
   allowedFileTypes: "Allowed file types",
   typingIndicatorTimeout: "Typing indicator timeout",
   rateLimitPerMinute: "Send limit",
+  emailDigestAfterMinutes: "Offline before a digest",
+  emailDigestIntervalMinutes: "Time between digests",
 };
 
 /** The unit a number setting is counted in. */
@@ -22,6 +24,8 @@ export const SETTING_UNITS: Partial<Record<SettingsKey, string>> = {
   maxFileSize: "bytes",
   typingIndicatorTimeout: "ms",
   rateLimitPerMinute: "messages a minute",
+  emailDigestAfterMinutes: "minutes",
+  emailDigestIntervalMinutes: "minutes",
 };
 
 const number = new Intl.NumberFormat("en");

@@ -21,7 +21,17 @@ import {
 // bus, and every instance forgets its cache when it hears it (settings-sync.ts);
 // the expiry below is only the fallback for a notice the bus lost.
 
-export type MessagingLimits = PublicMessagingSettings & { rateLimitPerMinute: number };
+/**
+ * What services read through the cache: the public view, the send limit, and the
+ * email digest timing (minutes offline before a digest; least minutes between two
+ * digests to one person). The server-only fields never reach clients
+ * (getPublicSettings picks the public ones).
+ */
+export type MessagingLimits = PublicMessagingSettings & {
+  rateLimitPerMinute: number;
+  emailDigestAfterMinutes: number;
+  emailDigestIntervalMinutes: number;
+};
 
 const CACHE_TTL_MS = 5_000;
 
@@ -40,7 +50,9 @@ const LIMITS_SELECT = {
   maxFileSize: true,
   allowedFileTypes: true,
   rateLimitPerMinute: true,
-} as const;
+  emailDigestAfterMinutes: true,
+  emailDigestIntervalMinutes: true,
+} as const satisfies Record<keyof MessagingLimits, true>;
 
 const SETTINGS_SELECT = Object.fromEntries(SETTINGS_KEYS.map((key) => [key, true])) as Record<SettingsKey, true>;
 

@@ -1,3 +1,4 @@
+import type { Agent as HttpsAgent } from "node:https";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,6 +18,7 @@ import { instanceId } from "~/server/instance";
 import { logger } from "~/server/logger";
 import { setSocketCounter } from "~/server/metrics";
 import { closeMessagingRuntime, configureMessagingRuntime, startedMessagingRuntime } from "~/features/events/runtime";
+import { startNotifications } from "~/features/notifications/runtime";
 import { scheduleRetention } from "~/features/ops/retention";
 import { startStatusReporter } from "~/features/ops/status";
 import { followAccessChanges } from "~/features/roles/access-changes";
@@ -46,6 +48,8 @@ export interface AppServerOptions {
   /** Serve pages through Next.js (off in integration tests of the API). */
   next: boolean;
   dev: boolean;
+  /** The TLS agent pushes go through (tests: one that trusts their fake push service). */
+  pushAgent?: HttpsAgent;
 }
 
 export interface AppServer {
@@ -190,6 +194,15 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     socketHighWaterBytes: env.EVENT_SOCKET_HIGH_WATER_BYTES,
   });
   cleanups.push("messaging runtime", () => closeMessagingRuntime());
+  // New messages become notifications; emails and pushes go out as jobs.
+  const notifications = startNotifications({
+    prisma: database.prisma,
+    realtime,
+    log: log.child({ module: "notifications" }),
+    env,
+    pushAgent: options.pushAgent,
+  });
+  cleanups.push("notifications", () => notifications.close());
   // A settings change made on any instance: forget the cached limits, tell this instance's subscribers.
   const stopFollowingSettings = followSettingsChanges({
     bus: realtime.bus,

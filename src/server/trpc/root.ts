@@ -3,6 +3,7 @@ import { authRouter } from "~/features/auth/auth.router";
 import { conversationsRouter } from "~/features/conversations/conversations.router";
 import { eventsRouter } from "~/features/events/events.router";
 import { messagesRouter } from "~/features/messages/messages.router";
+import { notificationsRouter } from "~/features/notifications/notifications.router";
 import { adminRouter } from "~/features/ops/admin.router";
 import { presenceRouter } from "~/features/presence/presence.router";
 import { rolesRouter } from "~/features/roles/roles.router";
@@ -21,6 +22,7 @@ export const appRouter = router({
   audit: auditRouter,
   admin: adminRouter,
   roles: rolesRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -130,6 +130,7 @@ export function permissionProcedure(permission: PermissionKey) {
 const TOO_OFTEN: Record<UserCallKind, string> = {
   conversationChange: "You are changing conversations too fast.",
   messageDelete: "You are deleting messages too fast.",
+  settingsChange: "You are changing settings too fast.",
   search: "You are searching too fast.",
   typing: "Too many typing updates.",
   readMark: "Too many read updates.",

@@ -169,6 +169,23 @@ export function MessagingSettingsForm({ initial, canWrite }: { initial: Messagin
               </div>
             </CardContent>
           </Card>
+
+          <Card>
+            <CardHeader>
+              <CardTitle>
+                <h2>Email digests</h2>
+              </CardTitle>
+              <CardDescription>Unread messages sent by email to people who are away.</CardDescription>
+            </CardHeader>
+            <CardContent className="grid gap-6 sm:grid-cols-2">
+              <NumberField
+                control={form.control}
+                name="emailDigestAfterMinutes"
+                description="People who have been offline this long get their unread messages by email (when the server has SMTP configured)"
+              />
+              <NumberField control={form.control} name="emailDigestIntervalMinutes" description="At most one digest per person in this time" />
+            </CardContent>
+          </Card>
           {canWrite && (
             <div className="flex justify-end gap-2">
               <Button type="button" variant="outline" disabled={!form.formState.isDirty || saving} onClick={() => form.reset(formValues(current))}>

@@ -1,0 +1,272 @@
+import { recordAudit } from "~/features/audit/audit.service";
+import { getMessagingLimits } from "~/features/settings/settings.service";
+import type { Prisma } from "~/generated/prisma/client";
+import type { Db } from "~/server/db/client";
+import { DomainError } from "~/server/errors";
+import type { AppendEvents } from "~/server/realtime/transaction";
+import { withEvents } from "~/server/realtime/transaction";
+import type { ServiceDeps } from "~/server/service-deps";
+import type {
+  AppNotification,
+  ListNotificationsInput,
+  NotificationCategory,
+  NotificationPreferences,
+  PreferencesOutput,
+  UpdatePreferencesInput,
+} from "./contracts";
+import { enqueueJobs } from "./jobs";
+import { notificationColumns, toNotification, upsertedEvent, type NotificationRow } from "./notification-rows";
+
+// The notification centre: a person's bell (list, unread count, read, delete),
+// their preferences, their browsers' push subscriptions, and the admins'
+// announcements. Every change to the bell is also an event on the owner's
+// stream, so their other tabs and devices follow.
+
+/** Which channels this server can use at all, and the key browsers subscribe with. */
+export interface NotificationChannels {
+  email: boolean;
+  push: boolean;
+  vapidPublicKey: string | null;
+}
+
+// ───────────────────────────── the bell ─────────────────────────────
+
+export async function listNotifications(
+  prisma: Db,
+  userId: string,
+  input: Required<Pick<ListNotificationsInput, "limit">> & ListNotificationsInput,
+): Promise<{ items: AppNotification[]; nextCursor: string | null }> {
+  const cursor = input.cursor ? parseCursor(input.cursor) : null;
+  const rows = await prisma.$queryRawUnsafe<NotificationRow[]>(
+    `SELECT ${notificationColumns("n")} FROM notifications n
+      WHERE n.user_id = $1::uuid AND n.category::text = ANY($2::text[])
+        ${input.unreadOnly ? "AND n.read_at IS NULL" : ""}
+        ${cursor ? "AND (n.updated_at, n.id) < ($4, $5::uuid)" : ""}
+      ORDER BY n.updated_at DESC, n.id DESC
+      LIMIT $3`,
+    userId,
+    VISIBLE_CATEGORIES,
+    input.limit + 1,
+    ...(cursor ? [cursor.at, cursor.id] : []),
+  );
+  const page = rows.slice(0, input.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toNotification),
+    nextCursor: rows.length > input.limit && last ? `${last.updated_at.getTime()}:${last.id}` : null,
+  };
+}
+
+/** The categories the bell shows (SECURITY is in the schema for later; nothing writes it yet). */
+const VISIBLE_CATEGORIES: NotificationCategory[] = ["SOCIAL", "SYSTEM"];
+
+function parseCursor(cursor: string): { at: Date; id: string } {
+  const [ms, id] = cursor.split(":");
+  return { at: new Date(Number(ms)), id: id! };
+}
+
+export async function unreadCount(prisma: Db, userId: string): Promise<{ unread: number }> {
+  const [row] = await prisma.$queryRaw<{ unread: number }[]>`
+    SELECT count(*)::int AS unread FROM notifications
+     WHERE user_id = ${userId}::uuid AND read_at IS NULL AND category::text = ANY(${VISIBLE_CATEGORIES}::text[])`;
+  return { unread: row?.unread ?? 0 };
+}
+
+/** Marks these of the caller's notifications read; others' ids are ignored, not an error (they may be deleted). */
+export async function markRead(deps: ServiceDeps, userId: string, ids: string[]): Promise<{ changed: number }> {
+  return withEvents(deps, async (tx, append) => {
+    const changed = await tx.$queryRaw<{ id: string; read_at: Date }[]>`
+      UPDATE notifications SET read_at = now()
+       WHERE user_id = ${userId}::uuid AND id = ANY(${ids}::uuid[]) AND read_at IS NULL
+      RETURNING id, read_at`;
+    await appendRead(append, userId, changed.map((row) => row.id), changed[0]?.read_at);
+    return { changed: changed.length };
+  });
+}
+
+export async function markAllRead(deps: ServiceDeps, userId: string): Promise<{ changed: number }> {
+  return withEvents(deps, async (tx, append) => {
+    const changed = await tx.$queryRaw<{ id: string; read_at: Date }[]>`
+      UPDATE notifications SET read_at = now() WHERE user_id = ${userId}::uuid AND read_at IS NULL RETURNING id, read_at`;
+    await appendRead(append, userId, changed.map((row) => row.id), changed[0]?.read_at);
+    return { changed: changed.length };
+  });
+}
+
+/**
+ * Reading a conversation to its newest message reads its notifications too (in
+ * the caller's transaction: conversations.markAsRead).
+ */
+export async function markConversationRead(
+  tx: Prisma.TransactionClient,
+  append: AppendEvents,
+  userId: string,
+  conversationId: string,
+): Promise<void> {
+  const changed = await tx.$queryRaw<{ id: string; read_at: Date }[]>`
+    UPDATE notifications SET read_at = now()
+     WHERE user_id = ${userId}::uuid AND conversation_id = ${conversationId}::uuid AND read_at IS NULL
+    RETURNING id, read_at`;
+  await appendRead(append, userId, changed.map((row) => row.id), changed[0]?.read_at);
+}
+
+async function appendRead(append: AppendEvents, userId: string, ids: string[], readAt: Date | undefined) {
+  if (ids.length === 0 || !readAt) return;
+  await append([{ type: "notifications.read", userId, payload: { type: "notifications.read", ids, readAt: readAt.toISOString() } }]);
+}
+
+export async function deleteNotification(deps: ServiceDeps, userId: string, id: string): Promise<{ ok: true }> {
+  return withEvents(deps, async (tx, append) => {
+    const deleted = await tx.$executeRaw`DELETE FROM notifications WHERE id = ${id}::uuid AND user_id = ${userId}::uuid`;
+    if (deleted === 0) throw new DomainError("NOT_FOUND", "That notification does not exist.");
+    await append([{ type: "notification.deleted", userId, payload: { type: "notification.deleted", id } }]);
+    return { ok: true as const };
+  });
+}
+
+// ───────────────────────────── preferences ─────────────────────────────
+
+const DEFAULT_CHANNELS = { inApp: true, email: true, push: true };
+const DEFAULT_DND = { enabled: false, start: "22:00", end: "07:00", timeZone: "UTC" };
+
+export async function getPreferences(prisma: Db, userId: string, channels: NotificationChannels): Promise<PreferencesOutput> {
+  const [stored, settings, limits] = await Promise.all([
+    prisma.notificationPreference.findMany({ where: { userId } }),
+    prisma.notificationSettings.findUnique({ where: { userId } }),
+    getMessagingLimits(prisma),
+  ]);
+  const of = (category: NotificationCategory) => {
+    const row = stored.find((preference) => preference.category === category);
+    return row ? { inApp: row.inApp, email: row.email, push: row.push } : { ...DEFAULT_CHANNELS };
+  };
+  return {
+    categories: { SOCIAL: of("SOCIAL"), SYSTEM: of("SYSTEM") },
+    doNotDisturb: settings
+      ? { enabled: settings.dndEnabled, start: settings.dndStart, end: settings.dndEnd, timeZone: settings.timeZone }
+      : { ...DEFAULT_DND },
+    available: { email: channels.email, push: channels.push },
+    vapidPublicKey: channels.push ? channels.vapidPublicKey : null,
+    emailDigest: { afterMinutes: limits.emailDigestAfterMinutes, intervalMinutes: limits.emailDigestIntervalMinutes },
+  };
+}
+
+/** Changes what the input names; the rest stays. */
+export async function updatePreferences(
+  prisma: Db,
+  userId: string,
+  input: UpdatePreferencesInput,
+  channels: NotificationChannels,
+): Promise<PreferencesOutput> {
+  await prisma.$transaction(async (tx) => {
+    for (const [category, change] of Object.entries(input.categories ?? {}) as [NotificationCategory, Partial<NotificationPreferences["categories"]["SOCIAL"]>][]) {
+      if (!change || Object.keys(change).length === 0) continue;
+      await tx.notificationPreference.upsert({
+        where: { userId_category: { userId, category } },
+        create: { userId, category, ...DEFAULT_CHANNELS, ...change },
+        update: change,
+      });
+    }
+    const dnd = input.doNotDisturb;
+    if (dnd && Object.keys(dnd).length > 0) {
+      const data = {
+        ...(dnd.enabled !== undefined && { dndEnabled: dnd.enabled }),
+        ...(dnd.start !== undefined && { dndStart: dnd.start }),
+        ...(dnd.end !== undefined && { dndEnd: dnd.end }),
+        ...(dnd.timeZone !== undefined && { timeZone: dnd.timeZone }),
+      };
+      await tx.notificationSettings.upsert({ where: { userId }, create: { userId, ...data }, update: data });
+    }
+  });
+  return getPreferences(prisma, userId, channels);
+}
+
+// ───────────────────────────── push subscriptions ─────────────────────────────
+
+/**
+ * Keeps a browser's subscription for the caller. An endpoint belongs to one
+ * browser profile: if another account subscribed it before (a shared computer),
+ * it moves to whoever signed in there last.
+ */
+export async function subscribePush(
+  prisma: Db,
+  userId: string,
+  input: { endpoint: string; keys: { p256dh: string; auth: string } },
+  userAgent: string | null,
+  channels: NotificationChannels,
+): Promise<{ ok: true }> {
+  if (!channels.push) throw new DomainError("PRECONDITION_FAILED", "Push notifications are not set up on this server.");
+  await prisma.pushSubscription.upsert({
+    where: { endpoint: input.endpoint },
+    create: { userId, endpoint: input.endpoint, p256dh: input.keys.p256dh, auth: input.keys.auth, userAgent: userAgent?.slice(0, 512) },
+    update: { userId, p256dh: input.keys.p256dh, auth: input.keys.auth, userAgent: userAgent?.slice(0, 512) },
+  });
+  return { ok: true };
+}
+
+export async function unsubscribePush(prisma: Db, userId: string, endpoint: string): Promise<{ ok: true }> {
+  await prisma.pushSubscription.deleteMany({ where: { userId, endpoint } });
+  return { ok: true };
+}
+
+// ───────────────────────────── announcements ─────────────────────────────
+
+/**
+ * A SYSTEM notification for everyone, or for the holders of one role, in one
+ * statement; each recipient's bell gets it live, and those away with push on get
+ * a push. People who turned announcements off in the app get none.
+ */
+export async function sendSystemNotification(
+  deps: ServiceDeps,
+  actor: { id: string },
+  input: { title: string; body: string; link?: string | null; audience: { kind: "everyone" } | { kind: "role"; roleId: string } },
+  channels: NotificationChannels,
+): Promise<{ recipients: number; pushes: number }> {
+  const roleId = input.audience.kind === "role" ? input.audience.roleId : null;
+  if (roleId && !(await deps.prisma.role.findUnique({ where: { id: roleId }, select: { id: true } }))) {
+    throw new DomainError("NOT_FOUND", "That role does not exist.");
+  }
+  let pushes = 0;
+  const result = await withEvents(deps, async (tx, append) => {
+    const rows = await tx.$queryRawUnsafe<(NotificationRow & { push: boolean })[]>(
+      `WITH audience AS (
+         SELECT u.id, COALESCE(np.push, true) AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push
+           FROM users u
+           LEFT JOIN notification_preferences np ON np.user_id = u.id AND np.category = 'SYSTEM'
+          WHERE u.disabled_at IS NULL AND COALESCE(np.in_app, true)
+            AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_id = $4::uuid))
+       ), inserted AS (
+         INSERT INTO notifications (user_id, category, title, body, link, updated_at)
+         SELECT id, 'SYSTEM', $1, $2, $3, now() FROM audience
+         RETURNING ${notificationColumns("notifications")}
+       )
+       SELECT inserted.*, audience.push FROM inserted JOIN audience ON audience.id = inserted.user_id`,
+      input.title,
+      input.body,
+      input.link ?? null,
+      roleId,
+    );
+    if (channels.push) {
+      const jobs = rows
+        .filter((row) => row.push)
+        .map((row) => ({
+          kind: "PUSH" as const,
+          userId: row.user_id,
+          payload: { notificationId: row.id, title: row.title, body: row.body, link: row.link ?? "/messages", tag: `system:${row.id}`, onlyWhenAway: true },
+        }));
+      await enqueueJobs(tx, jobs);
+      pushes = jobs.length;
+    }
+    await recordAudit(tx, {
+      actorId: actor.id,
+      action: "notification.system_sent",
+      targetType: roleId ? "role" : "everyone",
+      targetId: roleId ?? undefined,
+      metadata: { title: input.title, recipients: rows.length },
+      ip: deps.origin?.ip ?? null,
+      userAgent: deps.origin?.userAgent ?? null,
+    });
+    await append(rows.map((row) => upsertedEvent(row)));
+    return { recipients: rows.length, pushes };
+  });
+  return result;
+}
