@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { notificationRuntime } from "~/features/notifications/runtime";
 import { appRouter } from "~/server/trpc/root";
 import type { NodeTrpcClient } from "~/trpc/node-client";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
@@ -54,6 +55,17 @@ const table: Record<string, Call | typeof takesNoId> = {
   "audit.actions": takesNoId,
   "admin.status": takesNoId,
   "admin.retentionPreview": takesNoId,
+  // A person's own notifications: an id of someone else's is NOT_FOUND (notifications.test.ts).
+  "notifications.list": takesNoId,
+  "notifications.unreadCount": takesNoId,
+  "notifications.markRead": takesNoId,
+  "notifications.markAllRead": takesNoId,
+  "notifications.delete": takesNoId,
+  "notifications.preferences.get": takesNoId,
+  "notifications.preferences.update": takesNoId,
+  "notifications.push.subscribe": takesNoId,
+  "notifications.push.unsubscribe": takesNoId,
+  "notifications.sendSystem": takesNoId,
   "roles.list": takesNoId,
   "roles.setPermissions": takesNoId,
   "roles.users": takesNoId,
@@ -77,6 +89,8 @@ beforeAll(async () => {
   const message = await anaClient.api.messages.send.mutate({ conversationId: group.id, content: "members only", clientMessageId: "a-1" });
   ids = { conversationId: group.id, messageId: message.id, memberId: ben!.id };
   outsider = await t.client({ userId: eve!.id, origin: TEST_APP_ORIGIN });
+  // The members' notifications of that message are events too: written before the first "before".
+  await notificationRuntime()!.notifier.drain();
 });
 afterAll(async () => {
   await t?.close();

@@ -58,6 +58,14 @@ function firstEvent(api: Api): Promise<unknown> {
   });
 }
 
+/** A refusal with `code` that only a caller who passed the session and permission checks can get. */
+function passedTheGate(code: string) {
+  return (error: unknown) => {
+    if (error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === code) return undefined;
+    throw error;
+  };
+}
+
 const table: Record<string, Entry> = {
   // A password too short: BAD_REQUEST, from the input check, which runs after the
   // middlewares (so a procedure that needed a session would answer UNAUTHORIZED
@@ -140,6 +148,38 @@ const table: Record<string, Entry> = {
 
   "admin.status": { access: PERMISSIONS.messagingAdmin, call: (api) => api.admin.status.query() },
   "admin.retentionPreview": { access: PERMISSIONS.messagingAdmin, call: (api) => api.admin.retentionPreview.query() },
+
+  // The bell is everyone's who is signed in; an id of nobody's is NOT_FOUND, and push
+  // without the server's keys PRECONDITION_FAILED, only after the session was accepted.
+  "notifications.list": { access: "signed in", call: (api) => api.notifications.list.query({}) },
+  "notifications.unreadCount": { access: "signed in", call: (api) => api.notifications.unreadCount.query() },
+  "notifications.markRead": { access: "signed in", call: (api) => api.notifications.markRead.mutate({ ids: [randomUUID()] }) },
+  "notifications.markAllRead": { access: "signed in", call: (api) => api.notifications.markAllRead.mutate() },
+  "notifications.delete": {
+    access: "signed in",
+    call: (api) => api.notifications.delete.mutate({ id: randomUUID() }).catch(passedTheGate("NOT_FOUND")),
+  },
+  "notifications.preferences.get": { access: "signed in", call: (api) => api.notifications.preferences.get.query() },
+  "notifications.preferences.update": {
+    access: "signed in",
+    call: (api) => api.notifications.preferences.update.mutate({ categories: { SYSTEM: { push: true } } }),
+  },
+  "notifications.push.subscribe": {
+    access: "signed in",
+    call: (api) =>
+      api.notifications.push.subscribe
+        .mutate({ endpoint: "https://push.example.com/table", keys: { p256dh: "B".repeat(87), auth: "A".repeat(22) } })
+        .catch(passedTheGate("PRECONDITION_FAILED")),
+  },
+  "notifications.push.unsubscribe": {
+    access: "signed in",
+    call: (api) => api.notifications.push.unsubscribe.mutate({ endpoint: "https://push.example.com/table" }),
+  },
+  "notifications.sendSystem": {
+    access: PERMISSIONS.messagingAdmin,
+    call: (api, f) =>
+      api.notifications.sendSystem.mutate({ title: "Table check", audience: { kind: "role", roleId: f.userRoleId } }),
+  },
 
   "roles.list": { access: PERMISSIONS.rolesManage, call: (api) => api.roles.list.query() },
   "roles.users": { access: PERMISSIONS.rolesManage, call: (api) => api.roles.users.query({}) },
