@@ -6,6 +6,7 @@ import type { ServiceDeps } from "~/server/service-deps";
 import { withEvents } from "~/server/realtime/transaction";
 import { enqueueJobs, type NewJob } from "./jobs";
 import { notificationColumns, upsertedEvent, type NotificationRow } from "./notification-rows";
+import { truncate } from "./preview-text";
 import { COLLAPSE_WINDOW_MS, deliveryFor, joinsLatest, startsPushBurst, type Recipient } from "./rules";
 
 // Turns new messages into notifications, off the send path: the message writer
@@ -300,10 +301,4 @@ export function describe(row: Pick<RecipientRow, "conversation_type" | "conversa
   const preview = truncate((newest.content ?? "").replace(/\s+/g, " ").trim(), PREVIEW_LENGTH);
   if (row.conversation_type === "DIRECT") return { title: sender, body: preview };
   return { title: row.conversation_name ?? "Group conversation", body: `${sender}: ${preview}` };
-}
-
-/** Cuts at a code point, never inside a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  const points = Array.from(text);
-  return points.length <= max ? text : `${points.slice(0, max - 1).join("")}…`;
 }

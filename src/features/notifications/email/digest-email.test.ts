@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { composeDigestEmail, MESSAGE_PREVIEW_LENGTH, truncate, type DigestConversation, type DigestEmailInput } from "./digest-email";
+import { truncate } from "../preview-text";
+import { composeDigestEmail, MESSAGE_PREVIEW_LENGTH, type DigestConversation, type DigestEmailInput } from "./digest-email";
 
 const APP_URL = "https://chat.example.com";
 const at = (iso: string) => new Date(iso);

@@ -1,3 +1,4 @@
+import { truncate } from "../preview-text";
 // The digest email a member gets when they have been away with unread messages:
 // one section per conversation with its newest messages and a link to it. A pure
 // function of what the job gathered, so its tests need no mail server.
@@ -45,7 +46,6 @@ export const MESSAGE_PREVIEW_LENGTH = 200;
 const SUBJECT_TITLE_LENGTH = 60;
 
 const numbers = new Intl.NumberFormat("en-US");
-const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
 
 // Control characters, and the bidirectional overrides and isolates that could make
 // a name read as something else ("Ann\u202Egnp.exe"); the plain marks (U+200E/F) stay.
@@ -62,28 +62,6 @@ export function escapeHtml(text: string): string {
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
     .replace(/'/g, "&#39;");
-}
-
-/**
- * `text` cut to at most `max` code units with an ellipsis, at a character boundary:
- * never inside a surrogate pair, nor inside an emoji sequence or a letter with its accents.
- */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const room = max - 1;
-  let kept = "";
-  for (const { segment } of graphemes.segment(text)) {
-    if (kept.length + segment.length > room) break;
-    kept += segment;
-  }
-  // One giant cluster at the start (a letter under a thousand accents): fall back to code points.
-  if (kept === "") {
-    for (const codePoint of text) {
-      if (kept.length + codePoint.length > room) break;
-      kept += codePoint;
-    }
-  }
-  return `${kept.trimEnd()}…`;
 }
 
 /** A name or title on one line. */

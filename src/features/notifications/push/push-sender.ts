@@ -1,3 +1,4 @@
+import { truncate } from "../preview-text";
 import { createECDH, createHash, ECDH } from "node:crypto";
 import type { Agent } from "node:https";
 import webpush from "web-push";
@@ -117,15 +118,11 @@ export function pushTopic(tag: string): string | undefined {
   return tag ? createHash("sha256").update(tag).digest("base64url").slice(0, 32) : undefined;
 }
 
-function shorten(text: string, maxChars: number): string {
-  const chars = Array.from(text);
-  return chars.length <= maxChars ? text : `${chars.slice(0, maxChars - 1).join("")}…`;
-}
 
 function encodePayload(payload: PushPayload): string {
   const json = JSON.stringify({
-    title: shorten(payload.title, MAX_TITLE_CHARS),
-    body: shorten(payload.body, MAX_BODY_CHARS),
+    title: truncate(payload.title, MAX_TITLE_CHARS),
+    body: truncate(payload.body, MAX_BODY_CHARS),
     link: payload.link,
     tag: payload.tag,
     ...(payload.notificationId ? { notificationId: payload.notificationId } : {}),
