@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { DELETED_PREVIEW } from "~/features/notifications/notifications.service";
 import { notificationRuntime } from "~/features/notifications/runtime";
 import { ROLES } from "~/features/permissions/catalog";
-import { collectEvents } from "../helpers/event-collector";
+import { collectEvents, cursorOf } from "../helpers/event-collector";
 import { codeOf, errorOf } from "../helpers/error-code";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
@@ -187,6 +188,20 @@ describe("a new message", () => {
 });
 
 describe("the bell", () => {
+  it("stops quoting a message once it is deleted, in the bell and in what is replayed", async () => {
+    const { ana, ben, chat } = await pair();
+    const cursor = await cursorOf(ben.client);
+    const sent = await send(ana, chat.id, "the vault code is 0451");
+    await notified();
+    await ana.api.messages.delete.mutate({ messageId: sent.id });
+    expect((await ben.api.notifications.list.query({})).items.map((item) => item.body)).toEqual([DELETED_PREVIEW]);
+    const replay = collectEvents(ben.client, { lastEventId: cursor });
+    await replay.ready();
+    expect(replay.ofType("notification.upserted").length).toBeGreaterThan(0);
+    expect(JSON.stringify(replay.events)).not.toContain("0451");
+    replay.stop();
+  });
+
   it("reads a conversation's notifications when the conversation is read to its end, on every device", async () => {
     const { ana, ben, chat } = await pair();
     const stream = collectEvents(ben.client);

@@ -8,6 +8,9 @@ CREATE TYPE "NotificationJobStatus" AS ENUM ('PENDING', 'RUNNING', 'DONE', 'FAIL
 ALTER TABLE "messaging_settings" ADD COLUMN     "email_digest_after_minutes" INTEGER NOT NULL DEFAULT 15,
 ADD COLUMN     "email_digest_interval_minutes" INTEGER NOT NULL DEFAULT 60;
 
+-- AlterTable
+ALTER TABLE "notifications" ADD COLUMN     "message_id" UUID;
+
 -- CreateTable
 CREATE TABLE "notification_cursor" (
     "id" INTEGER NOT NULL DEFAULT 1,
@@ -56,6 +59,9 @@ CREATE TABLE "push_subscriptions" (
 
     CONSTRAINT "push_subscriptions_pkey" PRIMARY KEY ("id")
 );
+
+-- CreateIndex
+CREATE INDEX "notifications_message_id_idx" ON "notifications"("message_id");
 
 -- CreateIndex
 CREATE INDEX "notification_jobs_status_run_at_idx" ON "notification_jobs"("status", "run_at");

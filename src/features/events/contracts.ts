@@ -92,6 +92,11 @@ export const ephemeralEventSchema = z.discriminatedUnion("type", [
     status: z.enum(["online", "away", "offline"]),
     lastSeenAt: isoDate.nullable(),
   }),
+  /**
+   * A notification grew with a burst (count, newest preview). Only its creation is
+   * stored; a client that missed a growth refetches its bell when the stream is ready.
+   */
+  z.object({ type: z.literal("notification.updated"), notification: wireNotificationSchema }),
   /** An admin changed the messaging settings: their public view, to everyone. */
   z.object({ type: z.literal("settings.updated"), settings: publicMessagingSettingsSchema }),
 ]);

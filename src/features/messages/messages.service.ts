@@ -1,3 +1,4 @@
+import { forgetDeletedMessage } from "~/features/notifications/notifications.service";
 import { recordAudit } from "~/features/audit/audit.service";
 import type { SessionUser } from "~/features/auth/contracts";
 import { requireMembership } from "~/features/conversations/membership";
@@ -278,6 +279,7 @@ export async function deleteMessage(deps: ServiceDeps, user: SessionUser, input:
     await tx.$executeRaw`
       UPDATE events SET payload = jsonb_set(jsonb_set(payload, '{message,content}', 'null'), '{message,metadata}', 'null')
        WHERE message_id = ${row.id}::uuid AND payload ? 'message'`;
+    await forgetDeletedMessage(tx, append, row.id);
     // A moderator deleting someone else's message is audited; people deleting their own are not.
     if (row.senderId !== user.id) {
       await recordAudit(tx, {

@@ -33,6 +33,8 @@ export interface MessageNotifierDeps extends ServiceDeps {
   channels: () => { email: boolean; push: boolean };
   /** New push jobs were committed. */
   onJobs?: () => void;
+  /** Live only, to the owner's open streams: a notification that grew. */
+  publishGrown?: (rows: NotificationRow[]) => Promise<void>;
 }
 
 interface MessageEventRow {
@@ -115,6 +117,7 @@ export class MessageNotifier {
   /** One batch: "more" when the batch was full, "done" when caught up, "busy" when another instance works. */
   async runOnce(): Promise<"more" | "done" | "busy"> {
     let pushJobs = 0;
+    let grown: NotificationRow[] = [];
     const outcome = await withEvents(this.deps, async (tx, append) => {
       const [cursor] = await tx.$queryRaw<{ last_event_id: bigint }[]>`
         SELECT last_event_id FROM notification_cursor WHERE id = 1 FOR UPDATE SKIP LOCKED`;
@@ -131,12 +134,14 @@ export class MessageNotifier {
       const reached = full ? events[events.length - 1]!.id : upTo;
       const messages = events
         .map((event) => event.message)
-        .filter((message) => message.type === "TEXT" && !message.deletedAt && message.senderId);
-      if (messages.length > 0) pushJobs = await this.notify(tx, append, messages);
+        // A message deleted before this run has its content blanked in the event too.
+        .filter((message) => message.type === "TEXT" && !message.deletedAt && message.content !== null && message.senderId);
+      if (messages.length > 0) ({ pushJobs, grown } = await this.notify(tx, append, messages));
       await tx.$executeRaw`UPDATE notification_cursor SET last_event_id = ${reached} WHERE id = 1`;
       return full ? ("more" as const) : ("done" as const);
     });
     if (pushJobs > 0) this.deps.onJobs?.();
+    if (grown.length > 0) await this.deps.publishGrown?.(grown).catch((error: unknown) => this.deps.log.warn({ err: error }, "publishing grown notifications failed"));
     return outcome;
   }
 
@@ -144,7 +149,7 @@ export class MessageNotifier {
     tx: Prisma.TransactionClient,
     append: (events: { type: string; userId: string; payload: Record<string, unknown> }[]) => Promise<unknown>,
     messages: WireMessage[],
-  ): Promise<number> {
+  ): Promise<{ pushJobs: number; grown: NotificationRow[] }> {
     const now = new Date();
     const channels = this.deps.channels();
     const byConversation = new Map<string, WireMessage[]>();
@@ -162,7 +167,7 @@ export class MessageNotifier {
         LEFT JOIN notification_preferences np ON np.user_id = p.user_id AND np.category = 'SOCIAL'
         LEFT JOIN notification_settings ns ON ns.user_id = p.user_id
        WHERE p.conversation_id = ANY(${[...byConversation.keys()]}::uuid[]) AND p.left_at IS NULL`;
-    if (recipients.length === 0) return 0;
+    if (recipients.length === 0) return { pushJobs: 0, grown: [] };
     const userIds = [...new Set(recipients.map((row) => row.user_id))];
     const presence = await this.deps.presence.snapshotOf(userIds);
 
@@ -194,23 +199,26 @@ export class MessageNotifier {
     // In the bell: a burst joins the conversation's latest unread notification, or starts one.
     const inApp = plans.filter((plan) => plan.inApp);
     const latest = await latestByConversation(tx, inApp.map((plan) => plan.row));
-    const grow: { id: string; add: number; title: string; body: string }[] = [];
-    const create: { plan: (typeof plans)[number]; title: string; body: string }[] = [];
+    const grow: { id: string; add: number; title: string; body: string; messageId: string }[] = [];
+    const create: { plan: (typeof plans)[number]; title: string; body: string; messageId: string }[] = [];
     for (const plan of inApp) {
       const text = describe(plan.row, plan.unseen);
       const current = latest.get(`${plan.row.user_id}:${plan.row.conversation_id}`) ?? null;
       if (current && joinsLatest({ readAt: current.read_at, updatedAt: current.updated_at }, now)) {
-        grow.push({ id: current.id, add: plan.unseen.length, ...text });
+        grow.push({ id: current.id, add: plan.unseen.length, ...text, messageId: plan.unseen.at(-1)!.id });
       } else {
-        create.push({ plan, ...text });
+        create.push({ plan, ...text, messageId: plan.unseen.at(-1)!.id });
       }
     }
-    const written: NotificationRow[] = [];
+    // A new notification is a stored event (replayed to a client that was away); a
+    // growth is live only: in a busy group it would otherwise store an event per
+    // member per run.
+    let grown: NotificationRow[] = [];
+    const created: NotificationRow[] = [];
     if (grow.length > 0) {
-      written.push(
-        ...(await tx.$queryRawUnsafe<NotificationRow[]>(
-          `UPDATE notifications n SET count = n.count + g.add, title = g.title, body = g.body, updated_at = $5
-             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS g(id, add, title, body)
+      grown = await tx.$queryRawUnsafe<NotificationRow[]>(
+          `UPDATE notifications n SET count = n.count + g.add, title = g.title, body = g.body, message_id = g.message_id, updated_at = $5
+             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::uuid[]) AS g(id, add, title, body, message_id)
             WHERE n.id = g.id
         RETURNING ${notificationColumns("n")}`,
           grow.map((g) => g.id),
@@ -218,15 +226,15 @@ export class MessageNotifier {
           grow.map((g) => g.title),
           grow.map((g) => g.body),
           now,
-        )),
-      );
+          grow.map((g) => g.messageId),
+        );
     }
     if (create.length > 0) {
-      written.push(
+      created.push(
         ...(await tx.$queryRawUnsafe<NotificationRow[]>(
-          `INSERT INTO notifications (user_id, category, title, body, link, conversation_id, collapse_key, count, created_at, updated_at)
-           SELECT u, 'SOCIAL', t, b, '/messages/' || c, c, 'conversation:' || c, n, $6, $6
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[]) AS x(u, c, t, b, n)
+          `INSERT INTO notifications (user_id, category, title, body, link, conversation_id, message_id, collapse_key, count, created_at, updated_at)
+           SELECT u, 'SOCIAL', t, b, '/messages/' || c, c, m, 'conversation:' || c, n, $6, $6
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $7::uuid[]) AS x(u, c, t, b, n, m)
         RETURNING ${notificationColumns()}`,
           create.map((c) => c.plan.row.user_id),
           create.map((c) => c.plan.row.conversation_id),
@@ -234,6 +242,7 @@ export class MessageNotifier {
           create.map((c) => c.body),
           create.map((c) => c.plan.unseen.length),
           now,
+          create.map((c) => c.messageId),
         )),
       );
     }
@@ -277,8 +286,8 @@ export class MessageNotifier {
     }
 
     // Appended last: the event counter's lock is held from here to the commit.
-    await append(written.map(upsertedEvent));
-    return jobs.length;
+    await append(created.map(upsertedEvent));
+    return { pushJobs: jobs.length, grown };
   }
 }
 

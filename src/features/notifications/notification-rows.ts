@@ -11,6 +11,8 @@ export interface NotificationRow {
   body: string;
   link: string | null;
   conversation_id: string | null;
+  /** The message the body quotes (not sent to clients: it lets a deletion find the stored events). */
+  message_id: string | null;
   count: number;
   read_at: Date | null;
   created_at: Date;
@@ -19,7 +21,7 @@ export interface NotificationRow {
 
 /** The columns every statement returns, in NotificationRow's names (of the table as `alias`). */
 export function notificationColumns(alias = "notifications"): string {
-  return ["id", "user_id", "category::text AS category", "title", "body", "link", "conversation_id", "count", "read_at", "created_at", "updated_at"]
+  return ["id", "user_id", "category::text AS category", "title", "body", "link", "conversation_id", "message_id", "count", "read_at", "created_at", "updated_at"]
     .map((column) => `${alias}.${column}`)
     .join(", ");
 }
@@ -58,11 +60,16 @@ export function fromWireNotification(wire: WireNotification): AppNotification {
   };
 }
 
-/** The event that puts a notification, new or grown, into its owner's bell. */
+/**
+ * The event that puts a notification, new or grown, into its owner's bell. It is
+ * stored under the quoted message's id, so deleting that message blanks its text
+ * in the stored event as well (replay must not bring it back).
+ */
 export function upsertedEvent(row: NotificationRow) {
   return {
     type: "notification.upserted",
     userId: row.user_id,
+    messageId: row.message_id,
     payload: { type: "notification.upserted", notification: toWireNotification(row) },
   };
 }

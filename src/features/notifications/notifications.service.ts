@@ -115,6 +115,25 @@ async function appendRead(append: AppendEvents, userId: string, ids: string[], r
   await append([{ type: "notifications.read", userId, payload: { type: "notifications.read", ids, readAt: readAt.toISOString() } }]);
 }
 
+/** The preview a notification shows once the message it quoted is deleted. */
+export const DELETED_PREVIEW = "This message was deleted";
+
+/**
+ * A deleted message's text leaves the bells that quote it (in the caller's
+ * transaction: messages.deleteMessage); deleted content is served to nobody.
+ */
+export async function forgetDeletedMessage(tx: Prisma.TransactionClient, append: AppendEvents, messageId: string): Promise<void> {
+  const rows = await tx.$queryRawUnsafe<NotificationRow[]>(
+    `UPDATE notifications n SET body = $2 WHERE n.message_id = $1::uuid RETURNING ${notificationColumns("n")}`,
+    messageId,
+    DELETED_PREVIEW,
+  );
+  await tx.$executeRaw`
+    UPDATE events SET payload = jsonb_set(payload, '{notification,body}', to_jsonb(${DELETED_PREVIEW}::text))
+     WHERE message_id = ${messageId}::uuid AND payload ? 'notification'`;
+  await append(rows.map((row) => upsertedEvent(row)));
+}
+
 export async function deleteNotification(deps: ServiceDeps, userId: string, id: string): Promise<{ ok: true }> {
   return withEvents(deps, async (tx, append) => {
     const deleted = await tx.$executeRaw`DELETE FROM notifications WHERE id = ${id}::uuid AND user_id = ${userId}::uuid`;

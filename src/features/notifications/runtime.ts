@@ -8,6 +8,7 @@ import { DigestScheduler, digestJobHandler } from "./email/email-digest";
 import { createMailer, type Mailer } from "./email/mailer";
 import { JobRunner, type JobHandler, type JobKind } from "./jobs";
 import { MessageNotifier } from "./message-notifier";
+import { toWireNotification } from "./notification-rows";
 import type { NotificationChannels } from "./notifications.service";
 import { pushJobHandler } from "./push/push-job";
 import { createPushSender, type PushSender } from "./push/push-sender";
@@ -70,6 +71,12 @@ export function startNotifications(options: NotificationRuntimeOptions): Notific
     presence: { snapshotOf: (userIds) => presence().snapshotOf(userIds) },
     channels: () => ({ email: channels.email, push: channels.push }),
     onJobs: () => jobs.poke(),
+    publishGrown: async (rows) => {
+      const hub = getMessagingRuntime().hub;
+      await Promise.all(
+        rows.map((row) => hub.publishEphemeral({ userIds: [row.user_id], event: { type: "notification.updated", notification: toWireNotification(row) } })),
+      );
+    },
   });
   const stopListening = realtime.dispatcher.addListener((event) => {
     if (event.type === "message.created") notifier.poke();

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { DELETED_PREVIEW } from "~/features/notifications/notifications.service";
 import { getMessagingSettings } from "~/features/settings/settings.service";
 import { connectionStringOf, type Db } from "~/server/db/client";
 import { env } from "~/server/env";
@@ -303,6 +304,11 @@ async function deleteBatch(prisma: Db, cutoff: Date, batchSize: number): Promise
       await tx.$executeRaw`
         UPDATE events SET payload = jsonb_set(jsonb_set(payload, '{message,content}', 'null'), '{message,metadata}', 'null')
          WHERE message_id = ANY(${messageIds}::uuid[]) AND payload ? 'message'`;
+      // Notifications quoting them go with them; a newer stored event of one keeps no text.
+      await tx.$executeRaw`DELETE FROM notifications WHERE message_id = ANY(${messageIds}::uuid[])`;
+      await tx.$executeRaw`
+        UPDATE events SET payload = jsonb_set(payload, '{notification,body}', to_jsonb(${DELETED_PREVIEW}::text))
+         WHERE message_id = ANY(${messageIds}::uuid[]) AND payload ? 'notification'`;
       await tx.$executeRaw`
         DELETE FROM message_receipts r
          USING conversations c
