@@ -61,7 +61,7 @@ function onDelivered(content: string | null | undefined) {
   if (tag === step) deliveries.push(now() - Number(sentAt));
 }
 
-async function connectApp(url: string, origin: string, user: WorkerUser, listen: boolean): Promise<Connection> {
+async function connectApp(url: string, origin: string, user: WorkerUser, listen: boolean, viewing: string | null): Promise<Connection> {
   const headers = { cookie: user.cookie, origin };
   class HeaderWebSocket extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
@@ -86,6 +86,9 @@ async function connectApp(url: string, origin: string, user: WorkerUser, listen:
     });
     void subscription;
   });
+  // People chatting have the conversation on screen: its messages notify nobody
+  // (BENCH_NOT_VIEWING=1 measures the other case, every message notifying).
+  if (viewing) await api.presence.set.mutate({ status: "active", viewingConversationId: viewing });
   return {
     async sendMessage(route, content) {
       await api.messages.send.mutate({ conversationId: route.conversationId, content, clientMessageId: randomUUID() });
@@ -135,11 +138,15 @@ async function setup(command: Extract<WorkerCommand, { type: "setup" }>) {
   for (const listener of command.listeners) users.set(listener.id, { user: listener, listen: true });
   // A few at a time: thousands of simultaneous upgrades would be a test of their own.
   const entries = [...users.values()];
+  const viewingOf = new Map<string, string>();
+  if (!process.env.BENCH_NOT_VIEWING) {
+    for (const route of routes) for (const person of [route.sender, ...route.receivers]) if (!viewingOf.has(person.id)) viewingOf.set(person.id, route.conversationId);
+  }
   for (let i = 0; i < entries.length; i += 50) {
     await Promise.all(
       entries.slice(i, i + 50).map(async ({ user, listen }) => {
         const connection =
-          command.mode === "app" ? await connectApp(command.url, command.origin, user, listen) : await connectBaseline(command.url, user, listen);
+          command.mode === "app" ? await connectApp(command.url, command.origin, user, listen, viewingOf.get(user.id) ?? null) : await connectBaseline(command.url, user, listen);
         connections.set(user.id, connection);
       }),
     );
