@@ -10,6 +10,7 @@ import { SignOutButton } from "~/features/auth/components/sign-out-button";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { authOptions } from "~/features/auth/next-auth-options";
 import { MessagesPanelButton } from "~/features/messages/components/messages-panel";
+import { NotificationBell } from "~/features/notifications/components/notification-bell";
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { getPublicSettings } from "~/features/settings/settings.service";
 import { db } from "~/server/db/client";
@@ -35,6 +36,8 @@ export default async function HomePage() {
           <AppBrand />
           <div className="flex items-center gap-2">
             {canMessage && <MessagesPanelButton viewerId={user.id} initialSettings={settings} />}
+            {/* Live from the message icon's event stream; polled for people without messaging (announcements reach them too). */}
+            <NotificationBell live={canMessage} settingsHref={canMessage ? "/messages/settings" : null} />
             <UserMenu name={name} email={email} image={user.image} permissions={user.permissions} />
           </div>
         </div>

@@ -65,6 +65,7 @@ const table: Record<string, Call | typeof takesNoId> = {
   "notifications.preferences.update": takesNoId,
   "notifications.push.subscribe": takesNoId,
   "notifications.push.unsubscribe": takesNoId,
+  "notifications.audienceRoles": takesNoId,
   "notifications.sendSystem": takesNoId,
   "roles.list": takesNoId,
   "roles.setPermissions": takesNoId,

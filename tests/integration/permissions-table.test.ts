@@ -175,6 +175,7 @@ const table: Record<string, Entry> = {
     access: "signed in",
     call: (api) => api.notifications.push.unsubscribe.mutate({ endpoint: "https://push.example.com/table" }),
   },
+  "notifications.audienceRoles": { access: PERMISSIONS.messagingAdmin, call: (api) => api.notifications.audienceRoles.query() },
   "notifications.sendSystem": {
     access: PERMISSIONS.messagingAdmin,
     call: (api, f) =>

@@ -7,6 +7,8 @@ import { UserMenu } from "~/features/auth/components/user-menu";
 import { authOptions } from "~/features/auth/next-auth-options";
 import { DashboardNav } from "~/features/dashboard/dashboard-nav";
 import { dashboardSectionsFor } from "~/features/dashboard/sections";
+import { NotificationBell } from "~/features/notifications/components/notification-bell";
+import { PERMISSIONS } from "~/features/permissions/catalog";
 
 export const metadata: Metadata = { title: { default: "Administration", template: "%s · Administration · Chatline" } };
 
@@ -26,7 +28,14 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <AppBrand />
             <span className="text-muted-foreground text-sm">Administration</span>
           </div>
-          <UserMenu name={user.name} email={user.email} image={user.image} permissions={user.permissions} />
+          <div className="flex items-center gap-2">
+            {/* No event stream on these pages: the bell polls. Its settings are a messaging page. */}
+            <NotificationBell
+              live={false}
+              settingsHref={user.permissions.includes(PERMISSIONS.messagingAccess) ? "/messages/settings" : null}
+            />
+            <UserMenu name={user.name} email={user.email} image={user.image} permissions={user.permissions} />
+          </div>
         </div>
       </header>
       <div className="mx-auto flex w-full max-w-6xl flex-1 flex-col gap-6 px-4 py-6 md:flex-row">

@@ -1,6 +1,6 @@
 "use client";
 
-import { ActivityIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
+import { ActivityIcon, MegaphoneIcon, ScrollTextIcon, SettingsIcon, ShieldCheckIcon } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { cn } from "~/lib/utils";
@@ -10,6 +10,7 @@ export const SECTION_ICONS: Record<DashboardSection, typeof SettingsIcon> = {
   settings: SettingsIcon,
   audit: ScrollTextIcon,
   operations: ActivityIcon,
+  announcements: MegaphoneIcon,
   roles: ShieldCheckIcon,
 };
 

@@ -7,8 +7,8 @@ describe("the admin sections offered", () => {
 
   it("follow the permissions each page needs", () => {
     expect(keys(DEFAULT_ROLE_PERMISSIONS.User.permissions)).toEqual([]);
-    expect(keys(DEFAULT_ROLE_PERMISSIONS.Admin.permissions)).toEqual(["settings", "audit", "operations"]);
-    expect(keys(DEFAULT_ROLE_PERMISSIONS["Super Admin"].permissions)).toEqual(["settings", "audit", "operations", "roles"]);
+    expect(keys(DEFAULT_ROLE_PERMISSIONS.Admin.permissions)).toEqual(["settings", "audit", "operations", "announcements"]);
+    expect(keys(DEFAULT_ROLE_PERMISSIONS["Super Admin"].permissions)).toEqual(["settings", "audit", "operations", "announcements", "roles"]);
     expect(keys(["messaging:settings:read"])).toEqual(["settings"]);
   });
 });

@@ -8,6 +8,7 @@ export const DASHBOARD_SECTIONS = [
   { key: "settings", href: "/dashboard/settings/messaging", label: "Settings", menuLabel: "Messaging settings", permission: PERMISSIONS.messagingSettingsRead },
   { key: "audit", href: "/dashboard/audit", label: "Audit log", menuLabel: "Audit log", permission: PERMISSIONS.messagingAdmin },
   { key: "operations", href: "/dashboard/operations", label: "Operations", menuLabel: "Operations", permission: PERMISSIONS.messagingAdmin },
+  { key: "announcements", href: "/dashboard/announcements", label: "Announcements", menuLabel: "Announcements", permission: PERMISSIONS.messagingAdmin },
   { key: "roles", href: "/dashboard/roles", label: "Roles", menuLabel: "Roles", permission: PERMISSIONS.rolesManage },
 ] as const satisfies readonly { key: string; href: string; label: string; menuLabel: string; permission: PermissionKey }[];
 

@@ -9,6 +9,14 @@ import type { Conversation } from "~/features/conversations/contracts";
 import { refreshConversations } from "~/features/conversations/conversation-refresh";
 import type { Message } from "~/features/messages/contracts";
 import { alertIncoming } from "~/features/messages/incoming-alerts";
+import {
+  markNotificationsRead,
+  refreshUnreadNotifications,
+  removeNotification,
+  upsertNotification,
+} from "~/features/notifications/components/notification-cache";
+import { fromWireNotification } from "~/features/notifications/notification-rows";
+import { reportViewingAgain } from "~/features/presence/use-viewing-report";
 import { patchInTimeline, refetchUnloadedTimeline, refreshTimelines, replaceInTimeline, upsertInTimeline } from "~/features/messages/timeline-cache";
 import { applySettingsEvent } from "~/features/settings/use-public-settings";
 import { api } from "~/trpc/react";
@@ -112,7 +120,10 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
           // Anything could have happened while we were away; older pages the reader loaded are kept.
           void utils.conversations.invalidate();
           void utils.settings.public.invalidate();
+          void utils.notifications.invalidate();
           void refreshTimelines(queryClient);
+          // A new stream knows nothing of what this tab shows.
+          reportViewingAgain();
           break;
         case "message.created": {
           const message = fromWire(event.message);
@@ -168,6 +179,18 @@ export function useMessagingEvents(viewerId: string): StreamStatus {
         case "conversation.members_added":
         case "conversation.muted":
           refreshConversations(queryClient);
+          break;
+        case "notification.upserted":
+          upsertNotification(queryClient, fromWireNotification(event.notification));
+          refreshUnreadNotifications(queryClient);
+          break;
+        case "notifications.read":
+          markNotificationsRead(queryClient, event.ids, new Date(event.readAt));
+          refreshUnreadNotifications(queryClient);
+          break;
+        case "notification.deleted":
+          removeNotification(queryClient, event.id);
+          refreshUnreadNotifications(queryClient);
           break;
         case "typing":
           liveState.setTyping(event.conversationId, event.userId, event.isTyping, Date.parse(event.expiresAt));

@@ -57,8 +57,22 @@ export async function enableDesktopNotifications(): Promise<NotificationPermissi
 
 /** The conversation on screen, if any; set by the conversation view. */
 let openConversationId: string | null = null;
+const openConversationListeners = new Set<() => void>();
+
 export function setOpenConversation(conversationId: string | null) {
+  if (openConversationId === conversationId) return;
   openConversationId = conversationId;
+  for (const listener of openConversationListeners) listener();
+}
+
+export function getOpenConversation(): string | null {
+  return openConversationId;
+}
+
+/** Calls `listener` whenever the conversation on screen changes; returns the unsubscribe. */
+export function subscribeToOpenConversation(listener: () => void): () => void {
+  openConversationListeners.add(listener);
+  return () => openConversationListeners.delete(listener);
 }
 
 function isLookingAt(conversationId: string): boolean {

@@ -137,3 +137,8 @@ export const sendSystemNotificationInput = z.object({
 });
 export type SendSystemNotificationInput = z.input<typeof sendSystemNotificationInput>;
 export const sendSystemNotificationOutput = z.object({ recipients: z.number().int() });
+
+/** notifications.audienceRoles: the roles an announcement may go to, with how many hold each. */
+export const audienceRolesOutput = z.object({
+  roles: z.array(z.object({ id: z.uuid(), name: z.string(), memberCount: z.number().int() })),
+});

@@ -3,6 +3,7 @@ import { PERMISSIONS } from "~/features/permissions/catalog";
 import { serviceDeps } from "~/server/trpc/service-deps";
 import { authedProcedure, permissionProcedure, router, userCallBudget } from "~/server/trpc/trpc";
 import {
+  audienceRolesOutput,
   changedCountOutput,
   deleteNotificationInput,
   listNotificationsInput,
@@ -80,6 +81,11 @@ export const notificationsRouter = router({
       .output(okOutput)
       .mutation(({ ctx, input }) => notifications.unsubscribePush(ctx.prisma, ctx.user.id, input.endpoint)),
   }),
+
+  audienceRoles: permissionProcedure(PERMISSIONS.messagingAdmin)
+    .use(userCallBudget("read"))
+    .output(audienceRolesOutput)
+    .query(({ ctx }) => notifications.audienceRoles(ctx.prisma)),
 
   sendSystem: permissionProcedure(PERMISSIONS.messagingAdmin)
     .use(userCallBudget("settingsChange"))

@@ -229,6 +229,12 @@ export async function unsubscribePush(prisma: Db, userId: string, endpoint: stri
 
 // ───────────────────────────── announcements ─────────────────────────────
 
+/** The roles an announcement may go to (an admin need not manage roles to address one). */
+export async function audienceRoles(prisma: Db): Promise<{ roles: { id: string; name: string; memberCount: number }[] }> {
+  const roles = await prisma.role.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, _count: { select: { users: true } } } });
+  return { roles: roles.map((role) => ({ id: role.id, name: role.name, memberCount: role._count.users })) };
+}
+
 /**
  * A SYSTEM notification for everyone, or for the holders of one role, in one
  * statement; each recipient's bell gets it live, and those away with push on get

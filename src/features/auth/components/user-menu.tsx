@@ -1,6 +1,6 @@
 "use client";
 
-import { ChevronDownIcon, DownloadIcon, Loader2Icon, LogOutIcon } from "lucide-react";
+import { BellIcon, ChevronDownIcon, DownloadIcon, Loader2Icon, LogOutIcon } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
 
@@ -38,7 +38,8 @@ function initialsOf(name: string, email: string): string {
 export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps) {
   const displayName = name.trim() || email;
   const adminSections = dashboardSectionsFor(permissions);
-  const canExport = permissions.includes(PERMISSIONS.messagingAccess);
+  // Notification settings live among the messaging pages, as does one's own data export.
+  const canMessage = permissions.includes(PERMISSIONS.messagingAccess);
   const [open, setOpen] = useState(false);
   const exportDownload = useExportDownload();
   const exporting = exportDownload.pending !== null;
@@ -78,8 +79,14 @@ export function UserMenu({ name, email, image, permissions = [] }: UserMenuProps
             <DropdownMenuSeparator />
           </>
         )}
-        {canExport && (
+        {canMessage && (
           <>
+            <DropdownMenuItem asChild>
+              <Link href="/messages/settings">
+                <BellIcon aria-hidden="true" />
+                Notification settings
+              </Link>
+            </DropdownMenuItem>
             <DropdownMenuItem
               disabled={exporting}
               aria-busy={exporting}

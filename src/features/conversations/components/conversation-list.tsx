@@ -1,12 +1,13 @@
 "use client";
 
-import { useMemo, useSyncExternalStore, type KeyboardEvent } from "react";
+import { useMemo, type KeyboardEvent } from "react";
 import Link from "next/link";
 import { keepPreviousData } from "@tanstack/react-query";
 import { BellOffIcon } from "lucide-react";
 import { Badge } from "~/components/ui/badge";
 import { Skeleton } from "~/components/ui/skeleton";
 import { useLivePresence } from "~/features/events/live-state";
+import { fullTime, timeAgo, useMinuteClock } from "~/lib/relative-time";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
 import type { Conversation } from "../contracts";
@@ -16,53 +17,6 @@ import { PersonAvatar } from "./people";
 type PresenceStatus = "online" | "away" | "offline";
 
 const PRESENCE_LABEL: Record<PresenceStatus, string> = { online: "Online", away: "Away", offline: "Offline" };
-
-// One clock for every list on the page: relative times move on once a minute.
-const MINUTE_MS = 60_000;
-let clockNow = 0;
-let clockTimer: ReturnType<typeof setInterval> | undefined;
-const clockListeners = new Set<() => void>();
-
-function subscribeClock(listener: () => void) {
-  clockListeners.add(listener);
-  if (!clockTimer) {
-    // React reads the snapshot again right after subscribing, so the first value is fresh.
-    clockNow = Date.now();
-    clockTimer = setInterval(() => {
-      clockNow = Date.now();
-      for (const notify of clockListeners) notify();
-    }, MINUTE_MS);
-  }
-  return () => {
-    clockListeners.delete(listener);
-    if (clockListeners.size === 0) {
-      clearInterval(clockTimer);
-      clockTimer = undefined;
-    }
-  };
-}
-
-/** The time, updated every minute; 0 on the server and while hydrating. */
-function useMinuteClock(): number {
-  return useSyncExternalStore(
-    subscribeClock,
-    () => clockNow,
-    () => 0,
-  );
-}
-
-const relativeTime = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
-const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
-
-function timeAgo(date: Date, now: number): string {
-  const seconds = Math.round((date.getTime() - now) / 1000);
-  if (Math.abs(seconds) < 60) return "now";
-  const minutes = Math.round(seconds / 60);
-  if (Math.abs(minutes) < 60) return relativeTime.format(minutes, "minute");
-  const hours = Math.round(minutes / 60);
-  if (Math.abs(hours) < 24) return relativeTime.format(hours, "hour");
-  return date.toLocaleDateString();
-}
 
 function otherParticipant(conversation: Conversation, viewerId: string) {
   return conversation.type === "DIRECT" ? conversation.participants.find((p) => p.id !== viewerId) : undefined;

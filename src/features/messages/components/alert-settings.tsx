@@ -1,6 +1,6 @@
 "use client";
 
-import { BellIcon, BellRingIcon } from "lucide-react";
+import { Volume2Icon, VolumeOffIcon } from "lucide-react";
 import { toast } from "sonner";
 import { Button } from "~/components/ui/button";
 import {
@@ -21,7 +21,8 @@ export function AlertSettings() {
     <DropdownMenu>
       <DropdownMenuTrigger asChild>
         <Button variant="ghost" size="icon" aria-label="Message alerts">
-          {on ? <BellRingIcon aria-hidden="true" /> : <BellIcon aria-hidden="true" />}
+          {/* Not a bell: the bell is the notification centre beside it. */}
+          {on ? <Volume2Icon aria-hidden="true" /> : <VolumeOffIcon aria-hidden="true" />}
         </Button>
       </DropdownMenuTrigger>
       <DropdownMenuContent align="end" className="w-64">

@@ -9,6 +9,7 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle, SheetTr
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import { useViewingReport } from "~/features/presence/use-viewing-report";
 import { escapeBelongsToSearch, MessageSearch } from "~/features/search/components/message-search";
 import type { MessageHit } from "~/features/search/contracts";
 import { EMPTY_SEARCH } from "~/features/search/search-query";
@@ -28,6 +29,7 @@ import { useUnreadTitle } from "./use-unread-title";
 export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: string; initialSettings: PublicMessagingSettings }) {
   const settings = usePublicSettings(initialSettings);
   const status = useMessagingEvents(viewerId);
+  useViewingReport();
   useOutboxRunner(viewerId, status === "live");
   const [open, setOpen] = useState(false);
   const [conversationId, setConversationId] = useState<string | null>(null);

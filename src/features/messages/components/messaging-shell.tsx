@@ -1,12 +1,14 @@
 "use client";
 
 import { createContext, useContext, useState, type ReactNode } from "react";
-import { useParams, useSearchParams } from "next/navigation";
+import { useParams, usePathname, useSearchParams } from "next/navigation";
 import { AppBrand } from "~/components/app-brand";
 import { UserMenu } from "~/features/auth/components/user-menu";
 import { ConversationList } from "~/features/conversations/components/conversation-list";
 import { NewConversationDialog } from "~/features/conversations/components/new-conversation-dialog";
 import { useMessagingEvents } from "~/features/events/use-messaging-events";
+import { NotificationBell } from "~/features/notifications/components/notification-bell";
+import { useViewingReport } from "~/features/presence/use-viewing-report";
 import { MessageSearch } from "~/features/search/components/message-search";
 import { EMPTY_SEARCH } from "~/features/search/search-query";
 import type { PublicMessagingSettings } from "~/features/settings/contracts";
@@ -48,12 +50,16 @@ export function MessagingShell({
 }) {
   const settings = usePublicSettings(initialSettings);
   const status = useMessagingEvents(viewer.id);
+  useViewingReport();
   useOutboxRunner(viewer.id, status === "live");
   const unread = api.conversations.unreadCount.useQuery();
   const total = unread.data?.total ?? 0;
   useUnreadTitle(total);
   const params = useParams<{ conversationId?: string }>();
   const activeId = params.conversationId;
+  const pathname = usePathname();
+  // On a small screen the list and a page (a conversation, the notification settings) take turns.
+  const pageOpen = activeId !== undefined || pathname !== "/messages";
   const searchParams = useSearchParams();
   const activeMessageId = activeId ? parseMessageTarget(searchParams)?.messageId : undefined;
   // Kept here, above the pages: the results stay while one of them is open beside them.
@@ -71,13 +77,14 @@ export function MessagingShell({
               </span>
             )}
             <AlertSettings />
+            <NotificationBell live />
             <UserMenu name={viewer.name} email={viewer.email} image={viewer.image} permissions={viewer.permissions} />
           </div>
         </header>
         <div className="flex min-h-0 flex-1">
           <nav
             aria-label="Conversations"
-            className={cn("flex w-full shrink-0 flex-col border-r md:w-80", activeId && "hidden md:flex", !settings.enabled && "hidden md:hidden")}
+            className={cn("flex w-full shrink-0 flex-col border-r md:w-80", pageOpen && "hidden md:flex", !settings.enabled && "hidden md:hidden")}
           >
             <div className="flex items-center justify-between gap-2 p-3">
               <h2 className="text-sm font-semibold">Messages</h2>
@@ -93,7 +100,7 @@ export function MessagingShell({
               <ConversationList viewerId={viewer.id} activeId={activeId} />
             </MessageSearch>
           </nav>
-          <main className={cn("min-w-0 flex-1 flex-col", activeId || !settings.enabled ? "flex" : "hidden md:flex")}>
+          <main className={cn("min-w-0 flex-1 flex-col", pageOpen || !settings.enabled ? "flex" : "hidden md:flex")}>
             {settings.enabled ? (
               children
             ) : (
