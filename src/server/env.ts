@@ -101,6 +101,16 @@ export const envSchema = z.object({
   VAPID_PRIVATE_KEY: optionalNonEmpty,
   /** Who push services contact about our pushes: mailto: or https:; defaults to EMAIL_FROM's address or APP_URL. */
   VAPID_SUBJECT: optionalNonEmpty.pipe(z.string().regex(/^(mailto:|https:\/\/)/, "must start with mailto: or https://").optional()),
+  /** Hosts browsers' push endpoints may be on (and their subdomains): the push services of Chrome, Firefox, Safari and Edge. */
+  PUSH_SERVICE_HOSTS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com")
+        .split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   /** How often each instance looks for due notification jobs (emails, pushes); new ones also wake it. */
   NOTIFICATION_JOBS_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   /** How often each instance looks for people who are due an email digest. */

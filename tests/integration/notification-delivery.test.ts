@@ -9,6 +9,7 @@ import { logger } from "~/server/logger";
 import { collectEvents } from "../helpers/event-collector";
 import { startPushService, type FakePushService } from "../helpers/push-service";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";
+import { codeOf } from "../helpers/error-code";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // Email digests and web pushes for people who are away, against a real SMTP
@@ -36,6 +37,7 @@ beforeAll(async () => {
       // The tests run the scheduler themselves; jobs still run when they are queued.
       EMAIL_DIGEST_CHECK_MS: "3600000",
       NOTIFICATION_JOBS_POLL_MS: "60000",
+      PUSH_SERVICE_HOSTS: "127.0.0.1",
     },
     { pushAgent: push.agent },
   );
@@ -263,6 +265,12 @@ describe("web push", () => {
       keys: { p256dh: browser.keys.p256dh, auth: browser.keys.auth },
     });
     expect((await ben.api.notifications.preferences.get.query()).available).toEqual({ email: true, push: true });
+    // Only a push service's address: the server would POST to anything else.
+    expect(
+      await codeOf(
+        ben.api.notifications.push.subscribe.mutate({ endpoint: "https://intranet.example.com/admin", keys: { p256dh: browser.keys.p256dh, auth: browser.keys.auth } }),
+      ),
+    ).toBe("BAD_REQUEST");
     const pushesToBen = () => push.received.filter((received) => received.endpoint === browser.keys.endpoint);
 
     const first = await send(ana, direct.id, "Knock knock");

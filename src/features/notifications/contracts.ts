@@ -39,7 +39,9 @@ export const wireNotificationSchema = notificationSchema.extend({
 export type WireNotification = z.infer<typeof wireNotificationSchema>;
 
 /** Newest first; the cursor is the last item's (updatedAt, id). */
-export const notificationCursorSchema = z.string().regex(/^\d{1,15}:[0-9a-f-]{36}$/, "Not a notification cursor.");
+export const notificationCursorSchema = z
+  .string()
+  .regex(/^\d{1,15}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "Not a notification cursor.");
 
 export const listNotificationsInput = z.object({
   limit: z.number().int().min(1).max(50).default(20),
@@ -127,7 +129,7 @@ export const sendSystemNotificationInput = z.object({
   link: z
     .string()
     .trim()
-    .regex(/^\/(?!\/)[^\s]*$/, "A link is a path inside the app, such as /messages.")
+    .regex(/^\/(?![/\\])[^\s\\]*$/, "A link is a path inside the app, such as /messages.")
     .max(500)
     .nullish(),
   audience: z.discriminatedUnion("kind", [

@@ -27,7 +27,7 @@ export interface ClaimedJob {
   kind: JobKind;
   userId: string;
   payload: Record<string, unknown>;
-  /** This run included. */
+  /** This run included; also the lease's token: a run whose lease ran out and was claimed again records nothing. */
   attempts: number;
 }
 
@@ -159,7 +159,7 @@ export class JobRunner {
       await handler(job);
       await this.deps.prisma.$executeRaw`
         UPDATE notification_jobs SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL
-         WHERE id = ${job.id} AND status = 'RUNNING'`;
+         WHERE id = ${job.id} AND status = 'RUNNING' AND attempts = ${job.attempts}`;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const final = error instanceof PermanentJobError || job.attempts >= MAX_ATTEMPTS;
@@ -170,7 +170,7 @@ export class JobRunner {
                last_error = ${message.slice(0, 1000)},
                run_at = now() + ${final ? 0 : backoffMs(job.attempts)} * interval '1 millisecond',
                finished_at = CASE WHEN ${final} THEN now() ELSE NULL END
-         WHERE id = ${job.id} AND status = 'RUNNING'`.catch((updateError: unknown) =>
+         WHERE id = ${job.id} AND status = 'RUNNING' AND attempts = ${job.attempts}`.catch((updateError: unknown) =>
         this.deps.log.warn({ err: updateError }, "notification job: recording the failure failed; its lease runs out and it is retried"),
       );
     }

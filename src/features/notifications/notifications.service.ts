@@ -27,7 +27,11 @@ export interface NotificationChannels {
   email: boolean;
   push: boolean;
   vapidPublicKey: string | null;
+  /** Hosts (and their subdomains) push endpoints may be on. */
+  pushServiceHosts: string[];
 }
+
+const MAX_PUSH_SUBSCRIPTIONS = 10;
 
 // ───────────────────────────── the bell ─────────────────────────────
 
@@ -131,6 +135,10 @@ export async function forgetDeletedMessage(tx: Prisma.TransactionClient, append:
   await tx.$executeRaw`
     UPDATE events SET payload = jsonb_set(payload, '{notification,body}', to_jsonb(${DELETED_PREVIEW}::text))
      WHERE message_id = ${messageId}::uuid AND payload ? 'notification'`;
+  // Pushes not yet sent are dropped when they run (push-job.ts); none keeps the text.
+  await tx.$executeRaw`
+    UPDATE notification_jobs SET payload = jsonb_set(payload, '{body}', to_jsonb(${DELETED_PREVIEW}::text))
+     WHERE kind = 'PUSH' AND payload->>'messageId' = ${messageId}`;
   await append(rows.map((row) => upsertedEvent(row)));
 }
 
@@ -214,11 +222,20 @@ export async function subscribePush(
   channels: NotificationChannels,
 ): Promise<{ ok: true }> {
   if (!channels.push) throw new DomainError("PRECONDITION_FAILED", "Push notifications are not set up on this server.");
+  // The server POSTs to the endpoint: only to push services, never to an address of the caller's choosing.
+  const host = new URL(input.endpoint).hostname.toLowerCase();
+  if (!channels.pushServiceHosts.some((allowed) => host === allowed || host.endsWith(`.${allowed}`))) {
+    throw new DomainError("BAD_REQUEST", "That is not the address of a browser push service.");
+  }
   await prisma.pushSubscription.upsert({
     where: { endpoint: input.endpoint },
     create: { userId, endpoint: input.endpoint, p256dh: input.keys.p256dh, auth: input.keys.auth, userAgent: userAgent?.slice(0, 512) },
     update: { userId, p256dh: input.keys.p256dh, auth: input.keys.auth, userAgent: userAgent?.slice(0, 512) },
   });
+  // A person's browsers, not a list without end: the oldest beyond the tenth goes.
+  await prisma.$executeRaw`
+    DELETE FROM push_subscriptions WHERE user_id = ${userId}::uuid AND id NOT IN (
+      SELECT id FROM push_subscriptions WHERE user_id = ${userId}::uuid ORDER BY created_at DESC LIMIT ${MAX_PUSH_SUBSCRIPTIONS})`;
   return { ok: true };
 }
 

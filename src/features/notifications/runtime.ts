@@ -33,7 +33,7 @@ export interface NotificationRuntimeOptions {
   log: Logger;
   env: Pick<
     Env,
-    "APP_URL" | "SMTP_URL" | "EMAIL_FROM" | "VAPID_PUBLIC_KEY" | "VAPID_PRIVATE_KEY" | "VAPID_SUBJECT" | "NOTIFICATION_JOBS_POLL_MS" | "EMAIL_DIGEST_CHECK_MS"
+    "APP_URL" | "SMTP_URL" | "EMAIL_FROM" | "VAPID_PUBLIC_KEY" | "VAPID_PRIVATE_KEY" | "VAPID_SUBJECT" | "PUSH_SERVICE_HOSTS" | "NOTIFICATION_JOBS_POLL_MS" | "EMAIL_DIGEST_CHECK_MS"
   >;
   /** Tests give the fake push service's TLS agent. */
   pushAgent?: HttpsAgent;
@@ -56,7 +56,12 @@ export function startNotifications(options: NotificationRuntimeOptions): Notific
     subject: vapidSubject(env),
     agent: options.pushAgent,
   });
-  const channels: NotificationChannels = { email: Boolean(mailer), push: Boolean(sender), vapidPublicKey: sender?.publicKey ?? null };
+  const channels: NotificationChannels = {
+    email: Boolean(mailer),
+    push: Boolean(sender),
+    vapidPublicKey: sender?.publicKey ?? null,
+    pushServiceHosts: env.PUSH_SERVICE_HOSTS,
+  };
   const presence = () => getMessagingRuntime().presence;
 
   const handlers: Partial<Record<JobKind, JobHandler>> = {};
@@ -111,7 +116,7 @@ export function startNotifications(options: NotificationRuntimeOptions): Notific
 
 /** The channels this server can use (none before the runtime started: a bundle that never starts it). */
 export function notificationChannels(): NotificationChannels {
-  return globalForNotifications.__chatlineNotifications?.channels ?? { email: false, push: false, vapidPublicKey: null };
+  return globalForNotifications.__chatlineNotifications?.channels ?? { email: false, push: false, vapidPublicKey: null, pushServiceHosts: [] };
 }
 
 export function notificationRuntime(): NotificationRuntime | undefined {

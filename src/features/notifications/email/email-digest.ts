@@ -76,7 +76,26 @@ export class DigestScheduler {
 
   private async schedule(now: Date): Promise<number> {
     const limits = await getMessagingLimits(this.deps.prisma);
-    const scheduled = await this.deps.prisma.$transaction(async (tx) => {
+    let scheduled = 0;
+    // Pages through every due row: people skipped (online, in do-not-disturb) stay
+    // pending, and must not hide those behind them from the next page.
+    let after: { pendingSince: Date; userId: string } | null = null;
+    for (;;) {
+      const page = await this.schedulePage(now, limits, after);
+      scheduled += page.scheduled;
+      if (!page.last) break;
+      after = page.last;
+    }
+    if (scheduled > 0) this.deps.onJobs();
+    return scheduled;
+  }
+
+  private async schedulePage(
+    now: Date,
+    limits: { emailDigestIntervalMinutes: number; emailDigestAfterMinutes: number },
+    after: { pendingSince: Date; userId: string } | null,
+  ): Promise<{ scheduled: number; last: { pendingSince: Date; userId: string } | null }> {
+    return this.deps.prisma.$transaction(async (tx) => {
       const due = await tx.$queryRaw<DueRow[]>`
         SELECT s.user_id, s.pending_since, s.covered_until,
                COALESCE(ns.dnd_enabled, false) AS dnd_enabled, COALESCE(ns.dnd_start, '22:00') AS dnd_start,
@@ -86,13 +105,16 @@ export class DigestScheduler {
           LEFT JOIN notification_settings ns ON ns.user_id = s.user_id
           LEFT JOIN notification_preferences np ON np.user_id = s.user_id AND np.category = 'SOCIAL'
          WHERE s.pending_since IS NOT NULL
+           AND (s.pending_since, s.user_id) > (${after?.pendingSince ?? new Date(0)}, ${after?.userId ?? "00000000-0000-0000-0000-000000000000"}::uuid)
            AND u.disabled_at IS NULL AND COALESCE(np.email, true)
            AND (s.last_sent_at IS NULL OR s.last_sent_at <= ${now}::timestamptz - ${limits.emailDigestIntervalMinutes} * interval '1 minute')
            AND COALESCE(u.last_seen_at, u.created_at) <= ${now}::timestamptz - ${limits.emailDigestAfterMinutes} * interval '1 minute'
-         ORDER BY s.pending_since
+         ORDER BY s.pending_since, s.user_id
          LIMIT ${SCHEDULE_BATCH}
            FOR UPDATE OF s SKIP LOCKED`;
-      if (due.length === 0) return [];
+      const lastRow = due.length === SCHEDULE_BATCH ? due[due.length - 1]! : null;
+      const last = lastRow ? { pendingSince: lastRow.pending_since, userId: lastRow.user_id } : null;
+      if (due.length === 0) return { scheduled: 0, last };
       // last_seen_at is written when a connection closes; someone connected now is not away.
       const presence = await this.deps.presence().snapshotOf(due.map((row) => row.user_id));
       const ready = due.filter(
@@ -100,7 +122,7 @@ export class DigestScheduler {
           (presence.get(row.user_id)?.status ?? "offline") === "offline" &&
           !isDoNotDisturb({ enabled: row.dnd_enabled, start: row.dnd_start, end: row.dnd_end, timeZone: row.time_zone }, now),
       );
-      if (ready.length === 0) return [];
+      if (ready.length === 0) return { scheduled: 0, last };
       await enqueueJobs(
         tx,
         ready.map((row) => ({
@@ -116,10 +138,8 @@ export class DigestScheduler {
       await tx.$executeRaw`
         UPDATE email_digest_state SET pending_since = NULL, last_sent_at = ${now}, covered_until = ${now}
          WHERE user_id = ANY(${ready.map((row) => row.user_id)}::uuid[])`;
-      return ready;
+      return { scheduled: ready.length, last };
     });
-    if (scheduled.length > 0) this.deps.onJobs();
-    return scheduled.length;
   }
 }
 

@@ -13,6 +13,8 @@ import { PushSendError, type PushPayload, type PushSender } from "./push-sender"
 export interface PushJobPayload extends PushPayload {
   /** A message burst: skipped once the conversation is read. */
   conversationId?: string;
+  /** The message quoted: skipped once it is deleted. */
+  messageId?: string;
 }
 
 export function pushJobHandler(deps: {
@@ -26,6 +28,7 @@ export function pushJobHandler(deps: {
     const presence = await deps.presence().snapshotOf([job.userId]);
     if (presence.get(job.userId)?.status === "online") return;
     if (payload.conversationId && (await isRead(deps.prisma, job.userId, payload.conversationId))) return;
+    if (payload.messageId && (await isDeleted(deps.prisma, payload.messageId))) return;
     const subscriptions = await deps.prisma.pushSubscription.findMany({ where: { userId: job.userId } });
     const push: PushPayload = {
       title: payload.title,
@@ -42,8 +45,8 @@ export function pushJobHandler(deps: {
         else await deps.prisma.pushSubscription.updateMany({ where: { id: subscription.id }, data: { lastUsedAt: new Date() } });
       } catch (error) {
         if (error instanceof PushSendError && !error.retryable) {
-          deps.log.info({ status: error.statusCode, userId: job.userId }, "push subscription refused for good; removed");
-          await deps.prisma.pushSubscription.deleteMany({ where: { id: subscription.id } });
+          // 400/401/403 may be our keys or clock, not the browser's subscription: keep it.
+          deps.log.warn({ status: error.statusCode, userId: job.userId }, "push refused for good; the subscription is kept");
         } else {
           retry = error;
         }
@@ -51,6 +54,11 @@ export function pushJobHandler(deps: {
     }
     if (retry) throw retry;
   };
+}
+
+async function isDeleted(prisma: Db, messageId: string): Promise<boolean> {
+  const message = await prisma.message.findUnique({ where: { id: messageId }, select: { deletedAt: true } });
+  return !message || message.deletedAt !== null;
 }
 
 async function isRead(prisma: Db, userId: string, conversationId: string): Promise<boolean> {
