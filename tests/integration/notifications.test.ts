@@ -214,6 +214,39 @@ describe("the bell", () => {
     stream.stop();
   });
 
+  it("quotes an edited message as it is now, in the bell and in what is replayed", async () => {
+    const { ana, ben, chat } = await pair();
+    const cursor = await cursorOf(ben.client);
+    const sent = await send(ana, chat.id, "the password is hunter2");
+    await notified();
+    await ana.api.messages.edit.mutate({ messageId: sent.id, content: "ask me for the password" });
+    expect((await ben.api.notifications.list.query({})).items.map((item) => item.body)).toEqual(["ask me for the password"]);
+    const replay = collectEvents(ben.client, { lastEventId: cursor });
+    await replay.ready();
+    expect(replay.ofType("notification.upserted").at(-1)?.notification.body).toBe("ask me for the password");
+    expect(JSON.stringify(replay.ofType("notification.upserted"))).not.toContain("hunter2");
+    replay.stop();
+
+    // Edited before the notifier ran: the bell never had the old text.
+    const second = await send(ana, chat.id, "my pin is 1234");
+    await ana.api.messages.edit.mutate({ messageId: second.id, content: "never mind" });
+    await notified();
+    expect(JSON.stringify((await ben.api.notifications.list.query({})).items)).not.toContain("1234");
+  });
+
+  it("reads with the conversation only the notifications of what was read", async () => {
+    const { ana, ben, chat } = await pair();
+    const first = await send(ana, chat.id, "one");
+    await notified();
+    const [older] = (await ben.api.notifications.list.query({})).items;
+    await ben.api.notifications.markRead.mutate({ ids: [older!.id] });
+    await send(ana, chat.id, "two");
+    await notified();
+    // Reading up to "one" leaves the notification of "two" unread.
+    await ben.api.conversations.markAsRead.mutate({ conversationId: chat.id, upToSeq: first.seq });
+    expect(await ben.api.notifications.unreadCount.query()).toEqual({ unread: 1 });
+  });
+
   it("marks all read, deletes one's own only, and pages newest first", async () => {
     const ben = await person("Ben Pages");
     for (let index = 0; index < 5; index += 1) {

@@ -354,8 +354,8 @@ export async function markAsRead(
           },
         ]),
       );
-      // Read to the newest message: its notifications are read too.
-      if (target >= membership.conversation.lastSeq) await markConversationRead(tx, append, user.id, input.conversationId);
+      // Notifications of what is now read are read too.
+      await markConversationRead(tx, append, user.id, input.conversationId, target);
     });
   }
   const conversation = await getConversation(deps, user.id, input.conversationId);

@@ -1,4 +1,4 @@
-import { forgetDeletedMessage } from "~/features/notifications/notifications.service";
+import { forgetDeletedMessage, reviseQuotedMessage } from "~/features/notifications/notifications.service";
 import { recordAudit } from "~/features/audit/audit.service";
 import type { SessionUser } from "~/features/auth/contracts";
 import { requireMembership } from "~/features/conversations/membership";
@@ -249,6 +249,7 @@ export async function editMessage(
     });
     const message = toMessage(updated);
     await append([messageEvent("message.updated", message)]);
+    await reviseQuotedMessage(tx, append, { ...message, content: input.content });
     return message;
   });
 }

@@ -6,7 +6,7 @@ import type { ServiceDeps } from "~/server/service-deps";
 import { withEvents } from "~/server/realtime/transaction";
 import { enqueueJobs, type NewJob } from "./jobs";
 import { notificationColumns, upsertedEvent, type NotificationRow } from "./notification-rows";
-import { truncate } from "./preview-text";
+import { previewBody } from "./preview-text";
 import { COLLAPSE_WINDOW_MS, deliveryFor, joinsLatest, startsPushBurst, type Recipient } from "./rules";
 
 // Turns new messages into notifications, off the send path: the message writer
@@ -19,8 +19,6 @@ import { COLLAPSE_WINDOW_MS, deliveryFor, joinsLatest, startsPushBurst, type Rec
 
 /** Messages one run reads; a longer backlog takes several runs. */
 const BATCH = 500;
-/** A preview in the bell and in a push: enough to recognise the message. */
-const PREVIEW_LENGTH = 140;
 /**
  * A burst of sends is read as one run: each run is a transaction, and at a few
  * hundred messages a second, runs every 50 ms cost the send path (the direct
@@ -215,28 +213,37 @@ export class MessageNotifier {
     // commit (and its forgetDeletedMessage then finds the notifications).
     const quoted = [...new Set(plans.filter((plan) => plan.inApp || plan.push).map((plan) => plan.unseen.at(-1)!.id))];
     if (quoted.length > 0) {
-      const present = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id FROM messages WHERE id = ANY(${quoted}::uuid[]) AND deleted_at IS NULL FOR SHARE`;
-      const kept = new Set(present.map((row) => row.id));
+      // The same goes for an edit, and the preview quotes the text as it is now.
+      const present = await tx.$queryRaw<{ id: string; content: string | null }[]>`
+        SELECT id, content FROM messages WHERE id = ANY(${quoted}::uuid[]) AND deleted_at IS NULL FOR SHARE`;
+      const contentOf = new Map(present.map((row) => [row.id, row.content]));
       for (const plan of plans) {
-        if (!kept.has(plan.unseen.at(-1)!.id)) plan.inApp = plan.push = false;
+        const newest = plan.unseen.at(-1)!;
+        if (contentOf.has(newest.id)) newest.content = contentOf.get(newest.id) ?? null;
+        else plan.inApp = plan.push = false;
       }
     }
 
     // In the bell: a burst joins the conversation's latest unread notification, or starts one.
     const inApp = plans.filter((plan) => plan.inApp);
     const latest = await latestByConversation(tx, inApp.map((plan) => plan.row));
-    const grow: { id: string; add: number; title: string; body: string; messageId: string }[] = [];
-    const create: { plan: (typeof plans)[number]; title: string; body: string; messageId: string }[] = [];
+    type Write = { plan: (typeof plans)[number]; title: string; body: string; messageId: string; seq: number };
+    const grow: (Write & { id: string })[] = [];
+    let create: Write[] = [];
     for (const plan of inApp) {
-      const text = describe(plan.row, plan.unseen);
+      const newest = plan.unseen.at(-1)!;
+      const write = { plan, ...describe(plan.row, plan.unseen), messageId: newest.id, seq: newest.seq };
       const current = latest.get(`${plan.row.user_id}:${plan.row.conversation_id}`) ?? null;
-      if (current && joinsLatest({ readAt: current.read_at, updatedAt: current.updated_at }, now)) {
-        grow.push({ id: current.id, add: plan.unseen.length, ...text, messageId: plan.unseen.at(-1)!.id });
-      } else {
-        create.push({ plan, ...text, messageId: plan.unseen.at(-1)!.id });
-      }
+      if (current && joinsLatest({ readAt: current.read_at, updatedAt: current.updated_at }, now)) grow.push({ ...write, id: current.id });
+      else create.push(write);
     }
+    // Both statements check again what may have changed since the reads above: a
+    // notification read meanwhile is not grown (a new one starts), and a member who
+    // read up to the message meanwhile gets nothing.
+    const stillUnread = (alias: string, seq: string) =>
+      `EXISTS (SELECT 1 FROM conversation_participants p
+                WHERE p.conversation_id = ${alias}.conversation_id AND p.user_id = ${alias}.user_id
+                  AND p.left_at IS NULL AND p.last_read_seq < ${seq})`;
     // A new notification is a stored event (replayed to a client that was away); a
     // growth is live only: in a busy group it would otherwise store an event per
     // member per run.
@@ -244,24 +251,28 @@ export class MessageNotifier {
     const created: NotificationRow[] = [];
     if (grow.length > 0) {
       grown = await tx.$queryRawUnsafe<NotificationRow[]>(
-          `UPDATE notifications n SET count = n.count + g.add, title = g.title, body = g.body, message_id = g.message_id, updated_at = $5
-             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::uuid[]) AS g(id, add, title, body, message_id)
-            WHERE n.id = g.id
-        RETURNING ${notificationColumns("n")}`,
-          grow.map((g) => g.id),
-          grow.map((g) => g.add),
-          grow.map((g) => g.title),
-          grow.map((g) => g.body),
-          now,
-          grow.map((g) => g.messageId),
-        );
+        `UPDATE notifications n SET count = n.count + g.add, title = g.title, body = g.body, message_id = g.message_id, updated_at = $5
+           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::uuid[], $7::int[]) AS g(id, add, title, body, message_id, seq)
+          WHERE n.id = g.id AND n.read_at IS NULL AND ${stillUnread("n", "g.seq")}
+      RETURNING ${notificationColumns("n")}`,
+        grow.map((g) => g.id),
+        grow.map((g) => g.plan.unseen.length),
+        grow.map((g) => g.title),
+        grow.map((g) => g.body),
+        now,
+        grow.map((g) => g.messageId),
+        grow.map((g) => g.seq),
+      );
+      const grownIds = new Set(grown.map((row) => row.id));
+      create = [...create, ...grow.filter((g) => !grownIds.has(g.id))];
     }
     if (create.length > 0) {
       created.push(
         ...(await tx.$queryRawUnsafe<NotificationRow[]>(
           `INSERT INTO notifications (user_id, category, title, body, link, conversation_id, message_id, collapse_key, count, created_at, updated_at)
-           SELECT u, 'SOCIAL', t, b, '/messages/' || c, c, m, 'conversation:' || c, n, $6, $6
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $7::uuid[]) AS x(u, c, t, b, n, m)
+           SELECT x.user_id, 'SOCIAL', x.t, x.b, '/messages/' || x.conversation_id, x.conversation_id, x.m, 'conversation:' || x.conversation_id, x.n, $6, $6
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $7::uuid[], $8::int[]) AS x(user_id, conversation_id, t, b, n, m, seq)
+            WHERE ${stillUnread("x", "x.seq")}
         RETURNING ${notificationColumns()}`,
           create.map((c) => c.plan.row.user_id),
           create.map((c) => c.plan.row.conversation_id),
@@ -270,6 +281,7 @@ export class MessageNotifier {
           create.map((c) => c.plan.unseen.length),
           now,
           create.map((c) => c.messageId),
+          create.map((c) => c.seq),
         )),
       );
     }
@@ -335,7 +347,6 @@ async function latestByConversation(tx: Prisma.TransactionClient, rows: Recipien
 export function describe(row: Pick<RecipientRow, "conversation_type" | "conversation_name">, unseen: WireMessage[]) {
   const newest = unseen[unseen.length - 1]!;
   const sender = newest.senderName ?? "Someone";
-  const preview = truncate((newest.content ?? "").replace(/\s+/g, " ").trim(), PREVIEW_LENGTH);
-  if (row.conversation_type === "DIRECT") return { title: sender, body: preview };
-  return { title: row.conversation_name ?? "Group conversation", body: `${sender}: ${preview}` };
+  const body = previewBody(row.conversation_type, sender, newest.content ?? "");
+  return { title: row.conversation_type === "DIRECT" ? sender : (row.conversation_name ?? "Group conversation"), body };
 }

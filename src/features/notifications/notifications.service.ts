@@ -15,6 +15,7 @@ import type {
   UpdatePreferencesInput,
 } from "./contracts";
 import { enqueueJobs } from "./jobs";
+import { previewBody } from "./preview-text";
 import { notificationColumns, toNotification, upsertedEvent, type NotificationRow } from "./notification-rows";
 
 // The notification centre: a person's bell (list, unread count, read, delete),
@@ -98,25 +99,62 @@ export async function markAllRead(deps: ServiceDeps, userId: string): Promise<{ 
 }
 
 /**
- * Reading a conversation to its newest message reads its notifications too (in
- * the caller's transaction: conversations.markAsRead).
+ * Reading a conversation up to `upToSeq` reads the notifications whose newest
+ * message is at or before it (in the caller's transaction: conversations.markAsRead).
+ * A notification of a newer message, written meanwhile, stays unread.
  */
 export async function markConversationRead(
   tx: Prisma.TransactionClient,
   append: AppendEvents,
   userId: string,
   conversationId: string,
+  upToSeq: number,
 ): Promise<void> {
   const changed = await tx.$queryRaw<{ id: string; read_at: Date }[]>`
-    UPDATE notifications SET read_at = now()
-     WHERE user_id = ${userId}::uuid AND conversation_id = ${conversationId}::uuid AND read_at IS NULL
-    RETURNING id, read_at`;
+    UPDATE notifications n SET read_at = now()
+      FROM messages m
+     WHERE n.user_id = ${userId}::uuid AND n.conversation_id = ${conversationId}::uuid AND n.read_at IS NULL
+       AND m.id = n.message_id AND m.seq <= ${upToSeq}
+    RETURNING n.id, n.read_at`;
   await appendRead(append, userId, changed.map((row) => row.id), changed[0]?.read_at);
 }
 
 async function appendRead(append: AppendEvents, userId: string, ids: string[], readAt: Date | undefined) {
   if (ids.length === 0 || !readAt) return;
   await append([{ type: "notifications.read", userId, payload: { type: "notifications.read", ids, readAt: readAt.toISOString() } }]);
+}
+
+/**
+ * An edited message's new text replaces the old in the bells, stored events and
+ * queued pushes that quote it (in the caller's transaction: messages.editMessage):
+ * someone who edits out what they should not have sent takes it out everywhere.
+ */
+export async function reviseQuotedMessage(
+  tx: Prisma.TransactionClient,
+  append: AppendEvents,
+  message: { id: string; conversationId: string; senderName: string | null; content: string },
+): Promise<void> {
+  const [conversation] = await tx.$queryRaw<{ type: "DIRECT" | "GROUP" }[]>`
+    SELECT type::text AS type FROM conversations WHERE id = ${message.conversationId}::uuid`;
+  if (!conversation) return;
+  const body = previewBody(conversation.type, message.senderName ?? "Someone", message.content);
+  await replaceQuotedText(tx, append, message.id, body);
+}
+
+/** Sets the body of everything that quotes the message: notifications (announced), their stored events, queued pushes. */
+async function replaceQuotedText(tx: Prisma.TransactionClient, append: AppendEvents, messageId: string, body: string) {
+  const rows = await tx.$queryRawUnsafe<NotificationRow[]>(
+    `UPDATE notifications n SET body = $2 WHERE n.message_id = $1::uuid RETURNING ${notificationColumns("n")}`,
+    messageId,
+    body,
+  );
+  await tx.$executeRaw`
+    UPDATE events SET payload = jsonb_set(payload, '{notification,body}', to_jsonb(${body}::text))
+     WHERE message_id = ${messageId}::uuid AND payload ? 'notification'`;
+  await tx.$executeRaw`
+    UPDATE notification_jobs SET payload = jsonb_set(payload, '{body}', to_jsonb(${body}::text))
+     WHERE kind = 'PUSH' AND payload->>'messageId' = ${messageId}`;
+  await append(rows.map((row) => upsertedEvent(row)));
 }
 
 /** The preview a notification shows once the message it quoted is deleted. */
@@ -127,19 +165,8 @@ export const DELETED_PREVIEW = "This message was deleted";
  * transaction: messages.deleteMessage); deleted content is served to nobody.
  */
 export async function forgetDeletedMessage(tx: Prisma.TransactionClient, append: AppendEvents, messageId: string): Promise<void> {
-  const rows = await tx.$queryRawUnsafe<NotificationRow[]>(
-    `UPDATE notifications n SET body = $2 WHERE n.message_id = $1::uuid RETURNING ${notificationColumns("n")}`,
-    messageId,
-    DELETED_PREVIEW,
-  );
-  await tx.$executeRaw`
-    UPDATE events SET payload = jsonb_set(payload, '{notification,body}', to_jsonb(${DELETED_PREVIEW}::text))
-     WHERE message_id = ${messageId}::uuid AND payload ? 'notification'`;
-  // Pushes not yet sent are dropped when they run (push-job.ts); none keeps the text.
-  await tx.$executeRaw`
-    UPDATE notification_jobs SET payload = jsonb_set(payload, '{body}', to_jsonb(${DELETED_PREVIEW}::text))
-     WHERE kind = 'PUSH' AND payload->>'messageId' = ${messageId}`;
-  await append(rows.map((row) => upsertedEvent(row)));
+  // Pushes not yet sent are also dropped when they run (push-job.ts).
+  await replaceQuotedText(tx, append, messageId, DELETED_PREVIEW);
 }
 
 export async function deleteNotification(deps: ServiceDeps, userId: string, id: string): Promise<{ ok: true }> {

@@ -24,3 +24,12 @@ export function truncate(text: string, max: number): string {
   }
   return `${kept.trimEnd()}…`;
 }
+
+/** A preview in the bell and in a push: enough to recognise the message. */
+const PREVIEW_LENGTH = 140;
+
+/** What a notification says of a message: its text, after the sender's name in a group. */
+export function previewBody(conversationType: "DIRECT" | "GROUP", senderName: string, content: string): string {
+  const preview = truncate(content.replace(/\s+/g, " ").trim(), PREVIEW_LENGTH);
+  return conversationType === "DIRECT" ? preview : `${senderName}: ${preview}`;
+}

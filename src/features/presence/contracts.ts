@@ -9,7 +9,8 @@ export const getPresenceOutput = z.array(
 
 /** What a client reports about the person in front of it. */
 export const setPresenceInput = z.object({
-  status: z.enum(["active", "idle"]),
+  /** Absent: unchanged (a report of the screen only). */
+  status: z.enum(["active", "idle"]).optional(),
   /**
    * The conversation on a visible, focused screen (null: none); its new messages
    * notify nobody on it. Taken on the WebSocket only, where the server knows the screen.

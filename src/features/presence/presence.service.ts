@@ -66,10 +66,10 @@ export class PresenceService {
    * stream is open; without one, only the status, to all of the user's (which
    * screen shows what cannot be told without the connection).
    */
-  async report(userId: string, connectionId: string | null, status: ConnectionStatus, viewing?: string | null): Promise<void> {
+  async report(userId: string, connectionId: string | null, status: ConnectionStatus | undefined, viewing?: string | null): Promise<void> {
     if (connectionId) await this.store.update(userId, connectionId, { status, viewing });
-    else await this.store.setAll(userId, status);
-    await this.announceIfChanged(userId);
+    else if (status) await this.store.setAll(userId, status);
+    if (status) await this.announceIfChanged(userId);
   }
 
   /** Presence and viewed conversations of these users, as the notifier needs them. */
