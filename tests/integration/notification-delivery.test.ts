@@ -4,6 +4,7 @@ import { DigestScheduler, digestJobHandler } from "~/features/notifications/emai
 import { createMailer } from "~/features/notifications/email/mailer";
 import { JobRunner } from "~/features/notifications/jobs";
 import { notificationRuntime } from "~/features/notifications/runtime";
+import { runRetention } from "~/features/ops/retention";
 import { createDatabase } from "~/server/db/client";
 import { logger } from "~/server/logger";
 import { collectEvents } from "../helpers/event-collector";
@@ -312,5 +313,30 @@ describe("web push", () => {
     await jobsSettled(ben.user.id, "PUSH");
     await vi.waitFor(async () => expect(await sql().pushSubscription.count({ where: { userId: ben.user.id } })).toBe(0));
     expect((await jobsOf(ben.user.id, "PUSH")).map((job) => job.status)).toEqual(["DONE"]);
+  });
+});
+
+describe("retention", () => {
+  it("deletes notifications as old as the messages it deletes, and notification jobs a week old", async () => {
+    const ben = await person("Ben Old");
+    const prisma = sql();
+    const old = new Date(Date.now() - 400 * 24 * 3_600_000);
+    const [kept, gone] = await Promise.all([
+      prisma.notification.create({ data: { userId: ben.user.id, category: "SYSTEM", title: "recent" } }),
+      prisma.notification.create({ data: { userId: ben.user.id, category: "SYSTEM", title: "ancient", createdAt: old, updatedAt: old } }),
+    ]);
+    await prisma.$executeRaw`UPDATE notifications SET updated_at = ${old} WHERE id = ${gone.id}::uuid`;
+    const weekAgo = new Date(Date.now() - 8 * 24 * 3_600_000);
+    await prisma.notificationJob.createMany({
+      data: [
+        { kind: "PUSH", userId: ben.user.id, status: "DONE", finishedAt: weekAgo, createdAt: weekAgo },
+        { kind: "PUSH", userId: ben.user.id, status: "PENDING", runAt: new Date(Date.now() + 3_600_000), createdAt: weekAgo },
+        { kind: "PUSH", userId: ben.user.id, status: "PENDING", runAt: new Date(Date.now() + 3_600_000) },
+      ],
+    });
+    const result = await runRetention(prisma);
+    expect(result.deletedNotifications).toBeGreaterThan(0);
+    expect((await prisma.notification.findMany({ where: { userId: ben.user.id } })).map((row) => row.id)).toEqual([kept.id]);
+    expect(await prisma.notificationJob.count({ where: { userId: ben.user.id } })).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DELETED_PREVIEW } from "~/features/notifications/notifications.service";
-import { notificationRuntime } from "~/features/notifications/runtime";
+import { DELETED_PREVIEW, sendSystemNotification } from "~/features/notifications/notifications.service";
+import { notificationChannels, notificationRuntime } from "~/features/notifications/runtime";
+import { getRealtime } from "~/server/realtime";
 import { ROLES } from "~/features/permissions/catalog";
 import { collectEvents, cursorOf } from "../helpers/event-collector";
 import { codeOf, errorOf } from "../helpers/error-code";
@@ -344,5 +345,24 @@ describe("announcements", () => {
     expect(
       await codeOf(admin.api.notifications.sendSystem.mutate({ title: "x", link: "https://evil.example", audience: { kind: "everyone" } })),
     ).toBe("BAD_REQUEST");
+  });
+
+  it("reach every holder of a role however many batches it takes, each once", async () => {
+    const admin = await person("Admin Batches", [ROLES.admin]);
+    const prisma = t.server.database.prisma;
+    const role = await prisma.role.create({ data: { name: `Batch role ${Date.now()}` } });
+    const members = await Promise.all(Array.from({ length: 5 }, (_, index) => t.createUser({ name: `Batch ${index}` })));
+    await prisma.userRole.createMany({ data: members.map((member) => ({ userId: member.id, roleId: role.id })) });
+    const sent = await sendSystemNotification(
+      { prisma, realtime: getRealtime() },
+      admin.user,
+      { title: "In twos", body: "", audience: { kind: "role", roleId: role.id } },
+      notificationChannels(),
+      2,
+    );
+    expect(sent.recipients).toBe(5);
+    const counts = await prisma.notification.groupBy({ by: ["userId"], where: { title: "In twos" }, _count: true });
+    expect(counts.map((row) => row._count).sort()).toEqual([1, 1, 1, 1, 1]);
+    expect(new Set(counts.map((row) => row.userId))).toEqual(new Set(members.map((member) => member.id)));
   });
 });

@@ -9,6 +9,8 @@ import type { Logger } from "~/server/logger";
 // claimed again. A failure is retried with exponential backoff; a job that fails
 // MAX_ATTEMPTS times, or with a PermanentJobError, is FAILED for good.
 //
+// Finished jobs are deleted by the retention run a week later (ops/retention.ts).
+//
 // Delivery is at least once: an instance that dies after the mail server took a
 // digest and before the job was marked DONE leaves it to be sent again when the
 // lease runs out. Nothing else sends twice.
@@ -42,8 +44,6 @@ export const MAX_ATTEMPTS = 8;
 /** Longer than any one job may take (SMTP and push requests time out well before). */
 export const LEASE_MS = 2 * 60_000;
 const CLAIM_LIMIT = 10;
-const FINISHED_KEPT_DAYS = 7;
-const CLEANUP_EVERY_MS = 60 * 60_000;
 
 /** 30 s, 1 min, 2 min, ... up to an hour, give or take a fifth so retries spread out. */
 export function backoffMs(attempts: number, random = Math.random): number {
@@ -74,7 +74,6 @@ export class JobRunner {
   private running: Promise<number> | null = null;
   private again = false;
   private stopped = false;
-  private lastCleanup = 0;
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
@@ -115,7 +114,6 @@ export class JobRunner {
             if (this.stopped) break;
           }
         } while (this.again && !this.stopped);
-        await this.cleanup();
       } catch (error) {
         this.deps.log.warn({ err: error }, "notification jobs: claiming failed; the next poll retries");
       } finally {
@@ -174,13 +172,5 @@ export class JobRunner {
         this.deps.log.warn({ err: updateError }, "notification job: recording the failure failed; its lease runs out and it is retried"),
       );
     }
-  }
-
-  private async cleanup() {
-    if (Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
-    this.lastCleanup = Date.now();
-    await this.deps.prisma.$executeRaw`
-      DELETE FROM notification_jobs
-       WHERE status IN ('DONE', 'FAILED') AND finished_at < now() - ${FINISHED_KEPT_DAYS} * interval '1 day'`;
   }
 }

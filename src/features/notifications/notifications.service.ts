@@ -289,53 +289,72 @@ export async function sendSystemNotification(
   actor: { id: string },
   input: { title: string; body: string; link?: string | null; audience: { kind: "everyone" } | { kind: "role"; roleId: string } },
   channels: NotificationChannels,
+  batchSize = SYSTEM_BATCH,
 ): Promise<{ recipients: number; pushes: number }> {
   const roleId = input.audience.kind === "role" ? input.audience.roleId : null;
   if (roleId && !(await deps.prisma.role.findUnique({ where: { id: roleId }, select: { id: true } }))) {
     throw new DomainError("NOT_FOUND", "That role does not exist.");
   }
+  let recipients = 0;
   let pushes = 0;
-  const result = await withEvents(deps, async (tx, append) => {
-    const rows = await tx.$queryRawUnsafe<(NotificationRow & { push: boolean })[]>(
-      `WITH audience AS (
-         SELECT u.id, COALESCE(np.push, true) AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push
-           FROM users u
-           LEFT JOIN notification_preferences np ON np.user_id = u.id AND np.category = 'SYSTEM'
-          WHERE u.disabled_at IS NULL AND COALESCE(np.in_app, true)
-            AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_id = $4::uuid))
-       ), inserted AS (
-         INSERT INTO notifications (user_id, category, title, body, link, updated_at)
-         SELECT id, 'SYSTEM', $1, $2, $3, now() FROM audience
-         RETURNING ${notificationColumns("notifications")}
-       )
-       SELECT inserted.*, audience.push FROM inserted JOIN audience ON audience.id = inserted.user_id`,
-      input.title,
-      input.body,
-      input.link ?? null,
-      roleId,
-    );
-    if (channels.push) {
-      const jobs = rows
-        .filter((row) => row.push)
-        .map((row) => ({
-          kind: "PUSH" as const,
-          userId: row.user_id,
-          payload: { notificationId: row.id, title: row.title, body: row.body, link: row.link ?? "/messages", tag: `system:${row.id}`, onlyWhenAway: true },
-        }));
-      await enqueueJobs(tx, jobs);
-      pushes = jobs.length;
-    }
-    await recordAudit(tx, {
-      actorId: actor.id,
-      action: "notification.system_sent",
-      targetType: roleId ? "role" : "everyone",
-      targetId: roleId ?? undefined,
-      metadata: { title: input.title, recipients: rows.length },
-      ip: deps.origin?.ip ?? null,
-      userAgent: deps.origin?.userAgent ?? null,
+  // In batches of people, each its own transaction: one for everyone would hold the
+  // event counter (and with it every send of the installation) while it appends an
+  // event per person.
+  let after = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    const batch = await withEvents(deps, async (tx, append) => {
+      const rows = await tx.$queryRawUnsafe<(NotificationRow & { push: boolean })[]>(
+        `WITH audience AS (
+           SELECT u.id, COALESCE(np.push, true) AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push
+             FROM users u
+             LEFT JOIN notification_preferences np ON np.user_id = u.id AND np.category = 'SYSTEM'
+            WHERE u.disabled_at IS NULL AND COALESCE(np.in_app, true) AND u.id > $5::uuid
+              AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_id = $4::uuid))
+            ORDER BY u.id
+            LIMIT ${batchSize}
+         ), inserted AS (
+           INSERT INTO notifications (user_id, category, title, body, link, updated_at)
+           SELECT id, 'SYSTEM', $1, $2, $3, now() FROM audience
+           RETURNING ${notificationColumns("notifications")}
+         )
+         SELECT inserted.*, audience.push FROM inserted JOIN audience ON audience.id = inserted.user_id ORDER BY inserted.user_id`,
+        input.title,
+        input.body,
+        input.link ?? null,
+        roleId,
+        after,
+      );
+      let queued = 0;
+      if (channels.push) {
+        const jobs = rows
+          .filter((row) => row.push)
+          .map((row) => ({
+            kind: "PUSH" as const,
+            userId: row.user_id,
+            payload: { notificationId: row.id, title: row.title, body: row.body, link: row.link ?? "/messages", tag: `system:${row.id}` },
+          }));
+        await enqueueJobs(tx, jobs);
+        queued = jobs.length;
+      }
+      await append(rows.map((row) => upsertedEvent(row)));
+      return { rows, queued };
     });
-    await append(rows.map((row) => upsertedEvent(row)));
-    return { recipients: rows.length, pushes };
+    recipients += batch.rows.length;
+    pushes += batch.queued;
+    if (batch.rows.length < batchSize) break;
+    after = batch.rows[batch.rows.length - 1]!.user_id;
+  }
+  await recordAudit(deps.prisma, {
+    actorId: actor.id,
+    action: "notification.system_sent",
+    targetType: roleId ? "role" : "everyone",
+    targetId: roleId ?? undefined,
+    metadata: { title: input.title, recipients },
+    ip: deps.origin?.ip ?? null,
+    userAgent: deps.origin?.userAgent ?? null,
   });
-  return result;
+  return { recipients, pushes };
 }
+
+/** People one announcement transaction reaches. */
+const SYSTEM_BATCH = 1_000;

@@ -6,7 +6,8 @@ import { env } from "~/server/env";
 import type { Logger } from "~/server/logger";
 
 // Retention: messages older than the settings' messageRetentionDays, then audit
-// log entries older than AUDIT_RETENTION_DAYS, are deleted for good, in batches
+// log entries older than AUDIT_RETENTION_DAYS, then notifications as old as those
+// messages and notification jobs a week old, are deleted for good, in batches
 // of their own short statements or transactions, oldest first.
 //
 // One instance runs it at a time, for the whole run: the run opens a connection of
@@ -112,13 +113,15 @@ export interface RetentionResult {
   /** Audit entries written before this moment are deleted. */
   auditCutoff: Date;
   deletedAuditEntries: number;
+  /** Notifications last changed before `cutoff`, and notification jobs finished (or never run) for a week. */
+  deletedNotifications: number;
   /** False when another instance held the lock: it runs, this one stopped. */
   ran: boolean;
 }
 
 /** What a run reports after each batch it committed. */
 export interface RetentionBatch {
-  table: "messages" | "audit_log";
+  table: "messages" | "audit_log" | "notifications";
   deleted: number;
 }
 
@@ -159,6 +162,7 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
       auditRetentionDays,
       auditCutoff: new Date(now.getTime() - auditRetentionDays * DAY_MS),
       deletedAuditEntries: 0,
+      deletedNotifications: 0,
       ran: lock !== null,
     };
     if (!lock) return result;
@@ -177,6 +181,11 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
     while (!options.signal?.aborted) {
       const deleted = await batch("audit_log", () => deleteAuditBatch(prisma, result.auditCutoff, batchSize));
       result.deletedAuditEntries += deleted;
+      if (deleted < batchSize) break;
+    }
+    while (!options.signal?.aborted) {
+      const deleted = await batch("notifications", () => deleteNotificationsBatch(prisma, result.cutoff, now, batchSize));
+      result.deletedNotifications += deleted;
       if (deleted < batchSize) break;
     }
     return result;
@@ -322,6 +331,27 @@ async function deleteBatch(prisma: Db, cutoff: Date, batchSize: number): Promise
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+}
+
+/** Jobs are kept a week after they end, for the operator; one that never ran in a week is stale. */
+const NOTIFICATION_JOBS_KEPT_MS = 7 * DAY_MS;
+
+/**
+ * Notifications go with the messages' retention (announcements too), and the
+ * notification jobs a week after they finished, or a week after they were queued
+ * if no instance ran them (their channel was switched off).
+ */
+async function deleteNotificationsBatch(prisma: Db, cutoff: Date, now: Date, batchSize: number): Promise<number> {
+  const notifications = await prisma.$executeRaw`
+    DELETE FROM notifications WHERE id IN (
+      SELECT id FROM notifications WHERE updated_at < ${cutoff} ORDER BY updated_at LIMIT ${batchSize})`;
+  const jobsCutoff = new Date(now.getTime() - NOTIFICATION_JOBS_KEPT_MS);
+  const jobs = await prisma.$executeRaw`
+    DELETE FROM notification_jobs WHERE id IN (
+      SELECT id FROM notification_jobs
+       WHERE (status IN ('DONE', 'FAILED') AND finished_at < ${jobsCutoff}) OR created_at < ${jobsCutoff}
+       ORDER BY id LIMIT ${batchSize})`;
+  return Math.max(notifications, jobs);
 }
 
 async function deleteAuditBatch(prisma: Db, cutoff: Date, batchSize: number): Promise<number> {

@@ -2,6 +2,7 @@ import type { PresenceSnapshot } from "~/features/presence/presence-store";
 import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
 import type { ClaimedJob, JobHandler } from "../jobs";
+import { isDoNotDisturb } from "../rules";
 import { PushSendError, type PushPayload, type PushSender } from "./push-sender";
 
 // Runs a PUSH job: one push to each of the person's browsers, unless they came
@@ -29,6 +30,7 @@ export function pushJobHandler(deps: {
     if (presence.get(job.userId)?.status === "online") return;
     if (payload.conversationId && (await isRead(deps.prisma, job.userId, payload.conversationId))) return;
     if (payload.messageId && (await isDeleted(deps.prisma, payload.messageId))) return;
+    if (!(await stillWanted(deps.prisma, job.userId, payload.conversationId ? "SOCIAL" : "SYSTEM", new Date()))) return;
     const subscriptions = await deps.prisma.pushSubscription.findMany({ where: { userId: job.userId } });
     const push: PushPayload = {
       title: payload.title,
@@ -54,6 +56,19 @@ export function pushJobHandler(deps: {
     }
     if (retry) throw retry;
   };
+}
+
+/** The person may have turned push off, or entered do-not-disturb, while the job waited or was retried. */
+async function stillWanted(prisma: Db, userId: string, category: "SOCIAL" | "SYSTEM", now: Date): Promise<boolean> {
+  const [preference, settings] = await Promise.all([
+    prisma.notificationPreference.findUnique({ where: { userId_category: { userId, category } }, select: { push: true } }),
+    prisma.notificationSettings.findUnique({ where: { userId } }),
+  ]);
+  if (preference && !preference.push) return false;
+  return !(
+    settings &&
+    isDoNotDisturb({ enabled: settings.dndEnabled, start: settings.dndStart, end: settings.dndEnd, timeZone: settings.timeZone }, now)
+  );
 }
 
 async function isDeleted(prisma: Db, messageId: string): Promise<boolean> {
