@@ -142,6 +142,9 @@ describe("a new message", () => {
   it("does not notify a member who muted the conversation", async () => {
     const { ana, ben, chat } = await pair();
     await ben.api.conversations.setMuted.mutate({ conversationId: chat.id, muted: true });
+    // The settings page lists it among the muted ones.
+    expect((await ben.api.conversations.list.query({ mutedOnly: true })).items.map((item) => item.id)).toEqual([chat.id]);
+    expect((await ana.api.conversations.list.query({ mutedOnly: true })).items).toEqual([]);
     await send(ana, chat.id, "shh");
     await notified();
     expect((await ben.api.notifications.list.query({})).items).toEqual([]);
@@ -285,6 +288,7 @@ describe("preferences", () => {
       SYSTEM: { inApp: true, email: true, push: true },
     });
     expect(initial.doNotDisturb.enabled).toBe(false);
+    expect(initial.doNotDisturbSaved).toBe(false);
     expect(initial.available).toEqual({ email: false, push: false });
     expect(initial.emailDigest).toEqual({ afterMinutes: expect.any(Number), intervalMinutes: expect.any(Number) });
 
@@ -294,6 +298,7 @@ describe("preferences", () => {
     });
     expect(changed.categories.SOCIAL).toEqual({ inApp: true, email: false, push: true });
     expect(changed.doNotDisturb).toEqual({ enabled: true, start: "21:30", end: "06:45", timeZone: "Europe/Berlin" });
+    expect(changed.doNotDisturbSaved).toBe(true);
     expect(await ben.api.notifications.preferences.get.query()).toMatchObject({ categories: changed.categories, doNotDisturb: changed.doNotDisturb });
 
     const bad = await errorOf(ben.api.notifications.preferences.update.mutate({ doNotDisturb: { timeZone: "Mars/Olympus" } }));

@@ -66,6 +66,8 @@ export const listConversationsInput = z
     /** Opaque: the nextCursor of the previous page. */
     cursor: z.string().max(200).nullish(),
     limit: z.number().int().min(1).max(100).default(20),
+    /** Only the conversations the caller muted (the notification settings list them). */
+    mutedOnly: z.boolean().optional(),
   })
   .default({ limit: 20 });
 

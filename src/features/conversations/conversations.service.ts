@@ -386,9 +386,10 @@ interface ConversationRow {
 async function queryConversations(
   deps: ServiceDeps,
   userId: string,
-  filter: { conversationIds?: string[]; before?: { at: Date; id: string }; limit: number },
+  filter: { conversationIds?: string[]; before?: { at: Date; id: string }; limit: number; mutedOnly?: boolean },
 ): Promise<ConversationRow[]> {
   const byId = filter.conversationIds ? Prisma.sql`AND c.id = ANY(${filter.conversationIds}::uuid[])` : Prisma.empty;
+  const muted = filter.mutedOnly ? Prisma.sql`AND p.muted` : Prisma.empty;
   const after = filter.before
     ? Prisma.sql`AND (COALESCE(c.last_message_at, c.created_at), c.id) < (${filter.before.at}, ${filter.before.id}::uuid)`
     : Prisma.empty;
@@ -403,7 +404,7 @@ async function queryConversations(
                LIMIT ${UNREAD_COUNT_CAP}) unread_rows)::int AS unread
       FROM conversation_participants p
       JOIN conversations c ON c.id = p.conversation_id
-     WHERE p.user_id = ${userId}::uuid AND p.left_at IS NULL ${byId} ${after}
+     WHERE p.user_id = ${userId}::uuid AND p.left_at IS NULL ${byId} ${muted} ${after}
      ORDER BY activity_at DESC, c.id DESC
      LIMIT ${filter.limit}`;
 }
@@ -473,11 +474,12 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 export async function listConversations(
   deps: ServiceDeps,
   userId: string,
-  input: { cursor?: string | null; limit: number },
+  input: { cursor?: string | null; limit: number; mutedOnly?: boolean },
 ): Promise<{ items: Conversation[]; nextCursor: string | null }> {
   const rows = await queryConversations(deps, userId, {
     before: input.cursor ? decodeCursor(input.cursor) : undefined,
     limit: input.limit + 1,
+    mutedOnly: input.mutedOnly,
   });
   const page = rows.slice(0, input.limit);
   return {

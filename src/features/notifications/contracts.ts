@@ -89,6 +89,8 @@ export type NotificationPreferences = z.infer<typeof notificationPreferencesSche
 
 /** preferences.get also says which channels this server can use at all. */
 export const preferencesOutput = notificationPreferencesSchema.extend({
+  /** Whether the person ever saved a do-not-disturb schedule (else it shows the defaults, in UTC). */
+  doNotDisturbSaved: z.boolean(),
   available: z.object({ email: z.boolean(), push: z.boolean() }),
   /** The VAPID public key browsers subscribe with, when push is available. */
   vapidPublicKey: z.string().nullable(),

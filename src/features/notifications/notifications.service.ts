@@ -198,6 +198,7 @@ export async function getPreferences(prisma: Db, userId: string, channels: Notif
     doNotDisturb: settings
       ? { enabled: settings.dndEnabled, start: settings.dndStart, end: settings.dndEnd, timeZone: settings.timeZone }
       : { ...DEFAULT_DND },
+    doNotDisturbSaved: settings !== null,
     available: { email: channels.email, push: channels.push },
     vapidPublicKey: channels.push ? channels.vapidPublicKey : null,
     emailDigest: { afterMinutes: limits.emailDigestAfterMinutes, intervalMinutes: limits.emailDigestIntervalMinutes },

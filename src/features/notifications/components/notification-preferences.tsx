@@ -109,7 +109,7 @@ export function NotificationSettings() {
         ) : data ? (
           <>
             <ChannelPreferences preferences={data} />
-            <DoNotDisturbSettings doNotDisturb={data.doNotDisturb} />
+            <DoNotDisturbSettings doNotDisturb={data.doNotDisturb} saved={data.doNotDisturbSaved} />
             <BrowserPush available={data.available.push} vapidPublicKey={data.vapidPublicKey} />
           </>
         ) : null}
@@ -233,16 +233,16 @@ function timeZoneChoices(saved: string): string[] {
   return [SERVER_DEFAULT_TIME_ZONE, ...others];
 }
 
-function DoNotDisturbSettings({ doNotDisturb }: { doNotDisturb: PreferencesOutput["doNotDisturb"] }) {
+function DoNotDisturbSettings({ doNotDisturb, saved }: { doNotDisturb: PreferencesOutput["doNotDisturb"]; saved: boolean }) {
   const save = useSavePreferences();
   const id = useId();
   const [zones] = useState(() => timeZoneChoices(doNotDisturb.timeZone));
   const choices = zones.includes(doNotDisturb.timeZone) ? zones : [doNotDisturb.timeZone, ...zones];
 
   const setEnabled = (enabled: boolean) => {
-    // Never chosen (the server's default) and not where this browser is: the browser's zone is the better guess.
+    // Never saved (the server's default zone): this browser's zone is the better guess.
     const zone = browserTimeZone();
-    const adoptZone = enabled && doNotDisturb.timeZone === SERVER_DEFAULT_TIME_ZONE && zone !== SERVER_DEFAULT_TIME_ZONE;
+    const adoptZone = enabled && !saved && zone !== doNotDisturb.timeZone;
     const timeZone = adoptZone ? zone : doNotDisturb.timeZone;
     save.mutate(
       { doNotDisturb: adoptZone ? { enabled, timeZone } : { enabled } },
@@ -421,7 +421,7 @@ function MutedConversations({ viewerId }: { viewerId: string }) {
   const id = useId();
   const utils = api.useUtils();
   const conversations = api.conversations.list.useInfiniteQuery(
-    { limit: CONVERSATIONS_PAGE },
+    { limit: CONVERSATIONS_PAGE, mutedOnly: true },
     { getNextPageParam: (page) => page.nextCursor },
   );
   const muted = (conversations.data?.pages ?? []).flatMap((page) => page.items).filter((conversation) => conversation.muted);
@@ -444,7 +444,7 @@ function MutedConversations({ viewerId }: { viewerId: string }) {
         </p>
       ) : muted.length === 0 ? (
         <p className="text-muted-foreground text-sm">
-          {conversations.hasNextPage ? "None of your recent conversations is muted." : "You have not muted any conversation."}
+          You have not muted any conversation.
         </p>
       ) : (
         <ul aria-label="Muted conversations" className="grid gap-1">
@@ -486,7 +486,7 @@ function MutedConversations({ viewerId }: { viewerId: string }) {
           onClick={() => void conversations.fetchNextPage()}
         >
           {conversations.isFetchingNextPage && <Loader2Icon className="animate-spin" aria-hidden="true" />}
-          Look through older conversations
+          Show more
         </Button>
       )}
     </SectionCard>
