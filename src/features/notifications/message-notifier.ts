@@ -20,11 +20,13 @@ import { COLLAPSE_WINDOW_MS, deliveryFor, joinsLatest, startsPushBurst, type Rec
 /** Messages one run reads; a longer backlog takes several runs. */
 const BATCH = 500;
 /**
- * A burst of sends is read as one run: each run is a transaction, and at a few
- * hundred messages a second, runs every 50 ms cost the send path (the direct
- * benchmark's p99 doubled); a bell a quarter of a second later costs nobody.
+ * Runs start at most this often: the first message after a quiet spell is read at
+ * once, a busy stream in batches. Each run is a transaction and a read of every
+ * member of the batch's conversations; at one every 50 ms the direct benchmark's
+ * p99 doubled, and at one every 250 ms the group benchmark's p50 went from 9 ms to
+ * up to 90 (bench/RESULTS.md). A bell a second late is not noticed.
  */
-const DEBOUNCE_MS = 250;
+const MIN_INTERVAL_MS = 1_000;
 /** Catches events this instance did not hear of (the bus lost them; another instance skipped). */
 const SWEEP_MS = 5_000;
 
@@ -67,6 +69,7 @@ export class MessageNotifier {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private lastStart = 0;
   private sweeper: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -83,13 +86,14 @@ export class MessageNotifier {
     this.poke();
   }
 
-  /** Something may be new: run soon (a run under way runs once more after it). */
+  /** Something may be new: run now, or when MIN_INTERVAL_MS has passed since the last run began. */
   poke(): void {
     if (this.stopped || this.timer) return;
+    const wait = Math.max(0, this.lastStart + MIN_INTERVAL_MS - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.drain();
-    }, DEBOUNCE_MS);
+    }, wait);
     this.timer.unref();
   }
 
@@ -123,6 +127,7 @@ export class MessageNotifier {
 
   /** One batch: "more" when the batch was full, "done" when caught up, "busy" when another instance works. */
   async runOnce(): Promise<"more" | "done" | "busy"> {
+    this.lastStart = Date.now();
     let pushJobs = 0;
     let grown: NotificationRow[] = [];
     const outcome = await withEvents(this.deps, async (tx, append) => {
