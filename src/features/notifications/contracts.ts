@@ -14,6 +14,15 @@ export const CATEGORY_LABELS: Record<NotificationCategory, { label: string; desc
   SYSTEM: { label: "Announcements", description: "Notices from the administrators" },
 };
 
+/**
+ * The channels each category goes out on. Email is the digest of unread messages;
+ * announcements are not mailed (a notice to everyone would be a mass mailing).
+ */
+export const CATEGORY_CHANNELS: Record<NotificationCategory, readonly ("inApp" | "email" | "push")[]> = {
+  SOCIAL: ["inApp", "email", "push"],
+  SYSTEM: ["inApp", "push"],
+};
+
 export const notificationSchema = z.object({
   id: z.uuid(),
   category: notificationCategorySchema,

@@ -18,7 +18,7 @@ import { conversationTitle } from "~/features/conversations/components/conversat
 import { serverMessage } from "~/features/conversations/components/people";
 import { useViewer } from "~/features/messages/components/messaging-shell";
 import { api, type RouterInputs } from "~/trpc/react";
-import { CATEGORY_LABELS, notificationCategorySchema, type NotificationCategory, type PreferencesOutput } from "../contracts";
+import { CATEGORY_CHANNELS, CATEGORY_LABELS, notificationCategorySchema, type NotificationCategory, type PreferencesOutput } from "../contracts";
 import { currentPushSubscription, pushSupported, subscribeToPush, unsubscribeFromPush } from "../push/browser-push";
 
 // The person's notification settings (/messages/settings): where each kind of
@@ -185,7 +185,7 @@ function ChannelPreferences({ preferences }: { preferences: PreferencesOutput })
               </span>
             </div>
             <div className="flex flex-wrap gap-x-5 gap-y-2">
-              {CHANNELS.map(({ key, label: channelLabel }) => {
+              {CHANNELS.filter(({ key }) => CATEGORY_CHANNELS[category].includes(key)).map(({ key, label: channelLabel }) => {
                 const switchId = `${id}-${category}-${key}`;
                 const note = unavailableNote[key];
                 return (
