@@ -206,6 +206,9 @@ test("when an admin turns messaging off, the message icon disappears without a r
   const cleo = await signedInPage(browser, CLEO);
   const icon = cleo.getByRole("button", { name: /^Messages/ });
   await expect(icon).toBeVisible();
+  // The change is pushed to live streams; a page whose stream is not up yet reads it on
+  // connecting instead, which under a loaded run took longer than the wait below.
+  await expect(icon).toHaveAttribute("data-stream", "live", { timeout: 15_000 });
 
   const setEnabled = async (enabled: boolean) => {
     const response = await admin.request.post("/api/trpc/settings.update", {

@@ -86,7 +86,14 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
   return (
     <Sheet open={open} onOpenChange={setOpen}>
       <SheetTrigger asChild>
-        <Button variant="ghost" size="icon" className="relative" aria-label={total > 0 ? `Messages, ${total} unread` : "Messages"}>
+        {/* data-stream: whether the live stream is up (what follows it live, tests wait on). */}
+        <Button
+          variant="ghost"
+          size="icon"
+          className="relative"
+          data-stream={status}
+          aria-label={total > 0 ? `Messages, ${total} unread` : "Messages"}
+        >
           <MessageSquareIcon aria-hidden="true" />
           {total > 0 && (
             <Badge className="absolute -top-1 -right-1 h-5 min-w-5 px-1 text-[10px]" aria-hidden="true">
