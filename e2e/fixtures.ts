@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
+import { expect, test, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "@playwright/test";
 
 // What the specs do the way a person does it, plus the raw tRPC WebSocket
 // exchange for checking that the session cookie authenticates the socket.
@@ -115,9 +115,29 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   ).toEqual([]);
 }
 
+/** Contexts opened through newTestContext, by the test that opened them. */
+const openContexts: { testId: string; context: BrowserContext }[] = [];
+
+/**
+ * A new browser context for the running test. Those earlier tests left open are
+ * closed first: every open page keeps its event stream, its polling and its
+ * refetches going, and a worker that kept them all made later sign-ins slow
+ * enough to miss their waits.
+ */
+export async function newTestContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const testId = test.info().testId;
+  for (const entry of openContexts.filter((candidate) => candidate.testId !== testId)) {
+    openContexts.splice(openContexts.indexOf(entry), 1);
+    await entry.context.close().catch(() => undefined);
+  }
+  const context = await browser.newContext(options);
+  openContexts.push({ testId, context });
+  return context;
+}
+
 /** A new browser context signed in as `user` (a demo user), on the home page. */
 export async function signedInPage(browser: Browser, user: { email: string; name?: string }, options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext(options);
+  const context = await newTestContext(browser, options);
   const page = await context.newPage();
   await signIn(page, user.email, DEMO_PASSWORD);
   await expect(page).toHaveURL("/");

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
-import { expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, uniqueAccount, type NewAccount } from "./fixtures";
+import { expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, uniqueAccount, type NewAccount, newTestContext } from "./fixtures";
 
 // The notification bell: a message to someone who is not looking at its
 // conversation rings it live; one they are looking at does not; the
@@ -12,7 +12,7 @@ type Member = { page: Page; account: NewAccount };
 
 /** A new account of its own in a browser of its own: no earlier test's notifications in its bell. */
 async function newMember(browser: Browser, label: string, options: BrowserContextOptions = {}): Promise<Member> {
-  const page = await (await browser.newContext(options)).newPage();
+  const page = await (await newTestContext(browser, options)).newPage();
   const account = uniqueAccount(label);
   await fillSignUpForm(page, account);
   // Each sign-up hashes a password with a deliberately slow scrypt.

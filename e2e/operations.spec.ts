@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { expect, test, type Download } from "@playwright/test";
-import { ANA, expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, uniqueAccount } from "./fixtures";
+import { ANA, expectAccessible, fillSignUpForm, SCREENSHOT_DIR, signedInPage, uniqueAccount, newTestContext } from "./fixtures";
 
 // The operations an admin and a member reach from the pages: "Download my data"
 // in the account menu, and the operations page (live status, retention, an
@@ -25,7 +25,7 @@ async function exported(download: Download) {
 test("a member downloads their data from the account menu, with what they wrote", async ({ browser }) => {
   // A new account: the export is limited per person and minute, and a retry must not meet the limit.
   const account = uniqueAccount("export");
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await newTestContext(browser)).newPage();
   await fillSignUpForm(page, account);
   await expect(page).toHaveURL("/", { timeout: 20_000 });
 
