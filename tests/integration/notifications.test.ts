@@ -139,6 +139,14 @@ describe("a new message", () => {
     stream.stop();
   });
 
+  it("does not notify a member who lost messaging access", async () => {
+    const { ana, ben, chat } = await pair();
+    await t.server.database.prisma.userRole.deleteMany({ where: { userId: ben.user.id } });
+    await send(ana, chat.id, "can you still read this?");
+    await notified();
+    expect(await t.server.database.prisma.notification.count({ where: { userId: ben.user.id } })).toBe(0);
+  });
+
   it("does not notify a member who muted the conversation", async () => {
     const { ana, ben, chat } = await pair();
     await ben.api.conversations.setMuted.mutate({ conversationId: chat.id, muted: true });
@@ -238,7 +246,7 @@ describe("the bell", () => {
     expect(JSON.stringify((await ben.api.notifications.list.query({})).items)).not.toContain("1234");
   });
 
-  it("reads with the conversation only the notifications of what was read", async () => {
+  it("reads with the conversation the notifications of what was read, and only those", async () => {
     const { ana, ben, chat } = await pair();
     const first = await send(ana, chat.id, "one");
     await notified();
@@ -249,6 +257,22 @@ describe("the bell", () => {
     // Reading up to "one" leaves the notification of "two" unread.
     await ben.api.conversations.markAsRead.mutate({ conversationId: chat.id, upToSeq: first.seq });
     expect(await ben.api.notifications.unreadCount.query()).toEqual({ unread: 1 });
+
+    // And reading up to a message reads its notification though newer messages came
+    // since (which did not notify: Ben had the conversation on screen).
+    const cat = await person("Cat Reader");
+    const group = await ana.api.conversations.createGroup.mutate({ name: "Readers", participantIds: [ben.user.id, cat.user.id] });
+    const hello = await send(ana, group.id, "hello");
+    await notified();
+    const stream = collectEvents(ben.client);
+    await stream.ready();
+    await ben.api.presence.set.mutate({ status: "active", viewingConversationId: group.id });
+    await send(cat, group.id, "seen as it came");
+    await notified();
+    await ben.api.presence.set.mutate({ viewingConversationId: null });
+    await ben.api.conversations.markAsRead.mutate({ conversationId: group.id, upToSeq: hello.seq });
+    expect((await ben.api.notifications.list.query({ unreadOnly: true })).items.map((item) => item.conversationId)).toEqual([chat.id]);
+    stream.stop();
   });
 
   it("marks all read, deletes one's own only, and pages newest first", async () => {

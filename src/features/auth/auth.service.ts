@@ -189,7 +189,11 @@ export async function loadSessionUser(prisma: Db, userId: string): Promise<Sessi
  * thousands at once in one query that builds no user objects (the periodic
  * re-check of open streams).
  */
-export async function usersHoldingPermission(prisma: Db, userIds: readonly string[], permission: PermissionKey): Promise<Set<string>> {
+export async function usersHoldingPermission(
+  prisma: Pick<Db, "$queryRaw">,
+  userIds: readonly string[],
+  permission: PermissionKey,
+): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     SELECT u.id FROM users u

@@ -1,13 +1,15 @@
+import { usersHoldingPermission } from "~/features/auth/auth.service";
 import type { WireMessage } from "~/features/events/contracts";
+import { PERMISSIONS } from "~/features/permissions/catalog";
 import type { PresenceSnapshot } from "~/features/presence/presence-store";
 import type { Prisma } from "~/generated/prisma/client";
 import type { Logger } from "~/server/logger";
 import type { ServiceDeps } from "~/server/service-deps";
-import { withEvents } from "~/server/realtime/transaction";
+import { withEvents, type AppendEvents } from "~/server/realtime/transaction";
 import { enqueueJobs, type NewJob } from "./jobs";
 import { notificationColumns, upsertedEvent, type NotificationRow } from "./notification-rows";
 import { previewBody } from "./preview-text";
-import { COLLAPSE_WINDOW_MS, deliveryFor, joinsLatest, startsPushBurst, type Recipient } from "./rules";
+import { COLLAPSE_WINDOW_MS, deliveryFor, doNotDisturbOf, joinsLatest, startsPushBurst, type Recipient } from "./rules";
 
 // Turns new messages into notifications, off the send path: the message writer
 // only stores messages and their `message.created` events; this reads those
@@ -58,10 +60,11 @@ interface RecipientRow {
   in_app: boolean;
   email: boolean;
   push: boolean;
-  dnd_enabled: boolean;
-  dnd_start: string;
-  dnd_end: string;
-  time_zone: string;
+  /** The saved do-not-disturb schedule; null without one. */
+  dndEnabled: boolean | null;
+  dndStart: string | null;
+  dndEnd: string | null;
+  timeZone: string | null;
   has_push: boolean;
 }
 
@@ -159,7 +162,7 @@ export class MessageNotifier {
 
   private async notify(
     tx: Prisma.TransactionClient,
-    append: (events: { type: string; userId: string; payload: Record<string, unknown> }[]) => Promise<unknown>,
+    append: AppendEvents,
     messages: WireMessage[],
   ): Promise<{ pushJobs: number; grown: NotificationRow[] }> {
     const now = new Date();
@@ -170,26 +173,23 @@ export class MessageNotifier {
       SELECT p.conversation_id, p.user_id, c.type::text AS conversation_type, c.name AS conversation_name,
              p.last_read_seq, p.last_read_at, p.joined_at, p.muted,
              COALESCE(np.in_app, true) AS in_app, COALESCE(np.email, true) AS email, COALESCE(np.push, true) AS push,
-             COALESCE(ns.dnd_enabled, false) AS dnd_enabled, COALESCE(ns.dnd_start, '22:00') AS dnd_start,
-             COALESCE(ns.dnd_end, '07:00') AS dnd_end, COALESCE(ns.time_zone, 'UTC') AS time_zone,
+             ns.dnd_enabled AS "dndEnabled", ns.dnd_start AS "dndStart", ns.dnd_end AS "dndEnd", ns.time_zone AS "timeZone",
              EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = p.user_id) AS has_push
         FROM conversation_participants p
         JOIN conversations c ON c.id = p.conversation_id
-        JOIN users u ON u.id = p.user_id AND u.disabled_at IS NULL
-        -- Someone who lost messaging:access hears no more of its messages.
-         AND EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
-                      JOIN permissions pm ON pm.id = rp.permission_id
-                     WHERE ur.user_id = p.user_id AND pm.key = 'messaging:access')
         LEFT JOIN notification_preferences np ON np.user_id = p.user_id AND np.category = 'SOCIAL'
         LEFT JOIN notification_settings ns ON ns.user_id = p.user_id
        WHERE p.conversation_id = ANY(${[...byConversation.keys()]}::uuid[]) AND p.left_at IS NULL`;
-    if (recipients.length === 0) return { pushJobs: 0, grown: [] };
-    const userIds = [...new Set(recipients.map((row) => row.user_id))];
+    // Someone disabled, or who lost messaging:access, hears no more of its messages.
+    const allowed = await usersHoldingPermission(tx, recipients.map((row) => row.user_id), PERMISSIONS.messagingAccess);
+    const userIds = [...allowed];
+    if (userIds.length === 0) return { pushJobs: 0, grown: [] };
     const presence = await this.deps.presence.snapshotOf(userIds);
 
     // What each member has not seen of this batch, by conversation.
     const plans: { row: RecipientRow; unseen: WireMessage[]; inApp: boolean; push: boolean; digest: boolean }[] = [];
     for (const row of recipients) {
+      if (!allowed.has(row.user_id)) continue;
       const unseen = (byConversation.get(row.conversation_id) ?? []).filter(
         (message) => message.senderId !== row.user_id && message.seq > row.last_read_seq && new Date(message.createdAt) >= row.joined_at,
       );
@@ -199,7 +199,7 @@ export class MessageNotifier {
         viewing: snapshot?.viewing.has(row.conversation_id) ?? false,
         muted: row.muted,
         preference: { inApp: row.in_app, email: row.email, push: row.push },
-        doNotDisturb: { enabled: row.dnd_enabled, start: row.dnd_start, end: row.dnd_end, timeZone: row.time_zone },
+        doNotDisturb: doNotDisturbOf(row),
         away: (snapshot?.status ?? "offline") !== "online",
       };
       const delivery = deliveryFor(recipient, now);

@@ -16,6 +16,7 @@ import type {
 } from "./contracts";
 import { enqueueJobs } from "./jobs";
 import { previewBody } from "./preview-text";
+import { doNotDisturbOf } from "./rules";
 import { notificationColumns, toNotification, upsertedEvent, type NotificationRow } from "./notification-rows";
 
 // The notification centre: a person's bell (list, unread count, read, delete),
@@ -181,7 +182,6 @@ export async function deleteNotification(deps: ServiceDeps, userId: string, id: 
 // ───────────────────────────── preferences ─────────────────────────────
 
 const DEFAULT_CHANNELS = { inApp: true, email: true, push: true };
-const DEFAULT_DND = { enabled: false, start: "22:00", end: "07:00", timeZone: "UTC" };
 
 export async function getPreferences(prisma: Db, userId: string, channels: NotificationChannels): Promise<PreferencesOutput> {
   const [stored, settings, limits] = await Promise.all([
@@ -195,9 +195,7 @@ export async function getPreferences(prisma: Db, userId: string, channels: Notif
   };
   return {
     categories: { SOCIAL: of("SOCIAL"), SYSTEM: of("SYSTEM") },
-    doNotDisturb: settings
-      ? { enabled: settings.dndEnabled, start: settings.dndStart, end: settings.dndEnd, timeZone: settings.timeZone }
-      : { ...DEFAULT_DND },
+    doNotDisturb: { ...doNotDisturbOf(settings) },
     doNotDisturbSaved: settings !== null,
     available: { email: channels.email, push: channels.push },
     vapidPublicKey: channels.push ? channels.vapidPublicKey : null,

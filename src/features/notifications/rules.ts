@@ -19,6 +19,25 @@ export interface DoNotDisturb {
   timeZone: string;
 }
 
+/** The schedule of someone who never saved one (the notification_settings defaults). */
+export const DEFAULT_DO_NOT_DISTURB: DoNotDisturb = { enabled: false, start: "22:00", end: "07:00", timeZone: "UTC" };
+
+/**
+ * A saved schedule as its row holds it (notification_settings, or its columns
+ * from a LEFT JOIN, null without a row), or the default without one.
+ */
+export function doNotDisturbOf(
+  row: { dndEnabled: boolean | null; dndStart: string | null; dndEnd: string | null; timeZone: string | null } | null | undefined,
+): DoNotDisturb {
+  if (!row || row.dndEnabled === null) return DEFAULT_DO_NOT_DISTURB;
+  return {
+    enabled: row.dndEnabled,
+    start: row.dndStart ?? DEFAULT_DO_NOT_DISTURB.start,
+    end: row.dndEnd ?? DEFAULT_DO_NOT_DISTURB.end,
+    timeZone: row.timeZone ?? DEFAULT_DO_NOT_DISTURB.timeZone,
+  };
+}
+
 /** Messages to one conversation within this long of an unread notification join it. */
 export const COLLAPSE_WINDOW_MS = 10 * 60_000;
 

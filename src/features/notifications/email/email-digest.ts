@@ -1,9 +1,11 @@
+import { usersHoldingPermission } from "~/features/auth/auth.service";
+import { PERMISSIONS } from "~/features/permissions/catalog";
 import type { PresenceSnapshot } from "~/features/presence/presence-store";
 import { getMessagingLimits } from "~/features/settings/settings.service";
 import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
 import { enqueueJobs, type ClaimedJob, type JobHandler } from "../jobs";
-import { COLLAPSE_WINDOW_MS, isDoNotDisturb } from "../rules";
+import { COLLAPSE_WINDOW_MS, doNotDisturbOf, isDoNotDisturb } from "../rules";
 import { composeDigestEmail, type DigestConversation } from "./digest-email";
 import type { Mailer } from "./mailer";
 
@@ -37,10 +39,10 @@ interface DueRow {
   user_id: string;
   pending_since: Date;
   covered_until: Date | null;
-  dnd_enabled: boolean;
-  dnd_start: string;
-  dnd_end: string;
-  time_zone: string;
+  dndEnabled: boolean | null;
+  dndStart: string | null;
+  dndEnd: string | null;
+  timeZone: string | null;
 }
 
 export class DigestScheduler {
@@ -98,8 +100,7 @@ export class DigestScheduler {
     return this.deps.prisma.$transaction(async (tx) => {
       const due = await tx.$queryRaw<DueRow[]>`
         SELECT s.user_id, s.pending_since, s.covered_until,
-               COALESCE(ns.dnd_enabled, false) AS dnd_enabled, COALESCE(ns.dnd_start, '22:00') AS dnd_start,
-               COALESCE(ns.dnd_end, '07:00') AS dnd_end, COALESCE(ns.time_zone, 'UTC') AS time_zone
+               ns.dnd_enabled AS "dndEnabled", ns.dnd_start AS "dndStart", ns.dnd_end AS "dndEnd", ns.time_zone AS "timeZone"
           FROM email_digest_state s
           JOIN users u ON u.id = s.user_id
           LEFT JOIN notification_settings ns ON ns.user_id = s.user_id
@@ -120,7 +121,7 @@ export class DigestScheduler {
       const ready = due.filter(
         (row) =>
           (presence.get(row.user_id)?.status ?? "offline") === "offline" &&
-          !isDoNotDisturb({ enabled: row.dnd_enabled, start: row.dnd_start, end: row.dnd_end, timeZone: row.time_zone }, now),
+          !isDoNotDisturb(doNotDisturbOf(row), now),
       );
       if (ready.length === 0) return { scheduled: 0, last };
       await enqueueJobs(
@@ -158,6 +159,8 @@ export function digestJobHandler(deps: { prisma: Db; mailer: Mailer; appUrl: str
       SELECT u.email, u.name, ns.time_zone FROM users u LEFT JOIN notification_settings ns ON ns.user_id = u.id
        WHERE u.id = ${job.userId}::uuid AND u.disabled_at IS NULL`;
     if (!user) return;
+    // Lost messaging:access since the digest was queued: its messages are no longer theirs to read.
+    if (!(await usersHoldingPermission(deps.prisma, [job.userId], PERMISSIONS.messagingAccess)).has(job.userId)) return;
     // Back at the app before the mail went: the bell has it.
     const presence = await deps.presence().snapshotOf([job.userId]);
     if ((presence.get(job.userId)?.status ?? "offline") !== "offline") return;

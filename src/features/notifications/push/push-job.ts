@@ -1,8 +1,10 @@
+import { usersHoldingPermission } from "~/features/auth/auth.service";
+import { PERMISSIONS } from "~/features/permissions/catalog";
 import type { PresenceSnapshot } from "~/features/presence/presence-store";
 import type { Db } from "~/server/db/client";
 import type { Logger } from "~/server/logger";
 import type { ClaimedJob, JobHandler } from "../jobs";
-import { isDoNotDisturb } from "../rules";
+import { doNotDisturbOf, isDoNotDisturb } from "../rules";
 import { PushSendError, type PushPayload, type PushSender } from "./push-sender";
 
 // Runs a PUSH job: one push to each of the person's browsers, unless they came
@@ -28,7 +30,11 @@ export function pushJobHandler(deps: {
     const payload = job.payload as unknown as PushJobPayload;
     const presence = await deps.presence().snapshotOf([job.userId]);
     if (presence.get(job.userId)?.status === "online") return;
-    if (payload.conversationId && (await isRead(deps.prisma, job.userId, payload.conversationId))) return;
+    if (payload.conversationId) {
+      // A message push: only to someone who may still read it, and has not.
+      if (!(await usersHoldingPermission(deps.prisma, [job.userId], PERMISSIONS.messagingAccess)).has(job.userId)) return;
+      if (await isRead(deps.prisma, job.userId, payload.conversationId)) return;
+    }
     if (payload.messageId && (await isDeleted(deps.prisma, payload.messageId))) return;
     if (!(await stillWanted(deps.prisma, job.userId, payload.conversationId ? "SOCIAL" : "SYSTEM", new Date()))) return;
     const subscriptions = await deps.prisma.pushSubscription.findMany({ where: { userId: job.userId } });
@@ -65,10 +71,7 @@ async function stillWanted(prisma: Db, userId: string, category: "SOCIAL" | "SYS
     prisma.notificationSettings.findUnique({ where: { userId } }),
   ]);
   if (preference && !preference.push) return false;
-  return !(
-    settings &&
-    isDoNotDisturb({ enabled: settings.dndEnabled, start: settings.dndStart, end: settings.dndEnd, timeZone: settings.timeZone }, now)
-  );
+  return !isDoNotDisturb(doNotDisturbOf(settings), now);
 }
 
 async function isDeleted(prisma: Db, messageId: string): Promise<boolean> {
