@@ -15,6 +15,9 @@ const nextConfig = {
     "pino",
     "pino-pretty",
     "rate-limiter-flexible",
+    "sharp",
+    "@aws-sdk/client-s3",
+    "@aws-sdk/lib-storage",
   ],
 };
 

@@ -55,6 +55,8 @@ async function main() {
     SEED_DEMO_USERS: "true",
     // The long-conversation test posts 120 messages through the API in a few seconds (default limit: 60 a minute).
     MESSAGING_RATE_LIMIT_PER_MINUTE: "1000",
+    // Off by default (an admin turns it on); the attachment tests need it.
+    MESSAGING_ALLOW_FILE_ATTACHMENTS: "true",
     // Long enough that a second download right after the first is refused on a slow
     // machine too, short enough for a retried admin export to wait it out (default: 60 s).
     EXPORT_INTERVAL_SECONDS: "20",

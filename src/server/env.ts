@@ -54,6 +54,20 @@ export const envSchema = z.object({
   /** Unset: real-time events stay inside this process. */
   REDIS_URL: optionalNonEmpty.pipe(redisUrl.optional()),
   DATA_DIR: z.string().default(".data"),
+  /** Where uploaded files live on the local disk (default DATA_DIR/uploads); unused when S3_BUCKET is set. */
+  UPLOADS_DIR: optionalNonEmpty,
+  /** An S3-compatible bucket for uploaded files instead of the local disk. */
+  S3_BUCKET: optionalNonEmpty,
+  S3_REGION: optionalNonEmpty,
+  /** A non-AWS service (MinIO, R2, ...): its URL. */
+  S3_ENDPOINT: optionalNonEmpty.pipe(z.url().optional()),
+  /** Unset: the SDK's default credentials (instance role, AWS_* variables). */
+  S3_ACCESS_KEY_ID: optionalNonEmpty,
+  S3_SECRET_ACCESS_KEY: optionalNonEmpty,
+  /** Path-style URLs (bucket in the path), which most non-AWS services need. */
+  S3_FORCE_PATH_STYLE: optionalNonEmpty.pipe(booleanFromString.optional()),
+  /** Prepended to every key, to share a bucket ("chatline/"). */
+  S3_PREFIX: optionalNonEmpty,
   /** Required with a real DATABASE_URL; generated and kept under DATA_DIR for the embedded database. */
   NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),

@@ -54,6 +54,8 @@ export const USER_CALL_BUDGETS = {
   messageDelete: { timesSendLimit: 1, atLeast: 30 },
   /** Notification preferences, push subscriptions, announcements. */
   settingsChange: { timesSendLimit: 1, atLeast: 30 },
+  /** Upload a file (the bytes are limited by the settings' file size). */
+  upload: { timesSendLimit: 1, atLeast: 30 },
   /** Search people and conversations. */
   search: { timesSendLimit: 2, atLeast: 30 },
   /** Typing reports, and presence changes. */
@@ -99,6 +101,7 @@ function build(config: RateLimitConfig): Limiters {
       conversationChange: shared("user-conversation-change"),
       messageDelete: shared("user-message-delete"),
       settingsChange: shared("user-settings-change"),
+      upload: shared("user-upload"),
       search: shared("user-search"),
       typing: shared("user-typing"),
       readMark: shared("user-read-mark"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { attachmentIdsSchema } from "~/features/attachments/contracts";
 
 // Messages as clients see them; shared by the procedures and the UI. Content is
 // plain text, stored as sent and never rendered as HTML.
@@ -34,13 +35,15 @@ export const messageSchema = z.object({
 });
 export type Message = z.infer<typeof messageSchema>;
 
-export const messageContentSchema = z
+/** A message's text, which may be empty (a message of files only). */
+const messageTextSchema = z
   .string()
   .trim()
-  .min(1, "Write something first.")
   .max(ABSOLUTE_MAX_MESSAGE_LENGTH, `Messages are at most ${ABSOLUTE_MAX_MESSAGE_LENGTH} characters.`)
   // PostgreSQL text cannot hold U+0000: refused here rather than failing the write.
   .refine((text) => !text.includes("\u0000"), "Messages cannot contain the NUL character.");
+
+export const messageContentSchema = messageTextSchema.refine((text) => text.length > 0, "Write something first.");
 
 export const clientMessageIdSchema = z
   .string()
@@ -48,11 +51,19 @@ export const clientMessageIdSchema = z
   .max(64)
   .regex(/^[\w-]+$/, "A client message id is letters, digits, - and _.");
 
-export const sendMessageInput = z.object({
-  conversationId: z.uuid(),
-  content: messageContentSchema,
-  clientMessageId: clientMessageIdSchema,
-});
+export const sendMessageInput = z
+  .object({
+    conversationId: z.uuid(),
+    /** May be empty when the message carries files. */
+    content: messageTextSchema,
+    clientMessageId: clientMessageIdSchema,
+    /** Files uploaded to this conversation by the sender and not sent yet (attachments/contracts.ts). */
+    attachmentIds: attachmentIdsSchema.default([]),
+  })
+  .refine((input) => input.content !== "" || input.attachmentIds.length > 0, {
+    path: ["content"],
+    message: "Write something first.",
+  });
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
 
 export const listMessagesInput = z

@@ -3,6 +3,7 @@ import { logger } from "~/server/logger";
 import { metrics } from "~/server/metrics";
 import type { StoredEvent } from "~/server/realtime/event-store";
 import type { ServiceDeps } from "~/server/service-deps";
+import { textOrFilesSummary, type Attachment } from "~/features/attachments/contracts";
 import type { Message } from "./contracts";
 import { messageEvent, previewOf } from "./message-mapper";
 
@@ -22,6 +23,8 @@ export interface SendRequest {
   conversationId: string;
   clientMessageId: string;
   content: string;
+  /** Files uploaded by the sender to this conversation and not sent yet (attachmentsForSend); claimed under lock. */
+  attachments?: readonly Attachment[];
 }
 
 /** Large enough to amortize a commit, small enough to keep one statement's locks short. */
@@ -68,7 +71,7 @@ function draftMessage(request: SendRequest): Message {
     senderImage: null,
     type: "TEXT",
     content: request.content,
-    metadata: null,
+    metadata: request.attachments?.length ? { attachments: [...request.attachments] } : null,
     clientMessageId: request.clientMessageId,
     createdAt: new Date(0),
     editedAt: null,
@@ -80,12 +83,22 @@ function draftMessage(request: SendRequest): Message {
 const SEND_BATCH_SQL = `
     WITH input AS MATERIALIZED (
       SELECT * FROM unnest(
-        $1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[]
-      ) AS i(ord, conversation_id, sender_id, client_message_id, content, preview, payload)
+        $1::int[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[]
+      ) AS i(ord, conversation_id, sender_id, client_message_id, content, preview, payload, metadata)
+    ), wanted_files AS MATERIALIZED (
+      SELECT i.ord, (f ->> 'id')::uuid AS id
+        FROM input i, jsonb_array_elements(COALESCE(i.metadata -> 'attachments', '[]'::jsonb)) f
     ), locked_conversations AS MATERIALIZED (
       SELECT c.id FROM conversations c
        WHERE c.id IN (SELECT conversation_id FROM input)
        ORDER BY c.id FOR NO KEY UPDATE
+    ), claimable_files AS MATERIALIZED (
+      -- Locked after the conversations (as a conversation's deletion reaches its files), and
+      -- re-read after any wait: a file another send claimed first is not claimable.
+      SELECT t.id, t.conversation_id, t.uploader_id FROM attachments t
+       WHERE t.id IN (SELECT id FROM wanted_files) AND t.conversation_id IN (SELECT id FROM locked_conversations)
+         AND t.message_id IS NULL AND t.status = 'READY'
+       ORDER BY t.id FOR UPDATE
     ), members AS MATERIALIZED (
       SELECT p.conversation_id, p.user_id
         FROM conversation_participants p
@@ -100,6 +113,12 @@ const SEND_BATCH_SQL = `
         FROM input i
         JOIN members m ON m.conversation_id = i.conversation_id AND m.user_id = i.sender_id
        WHERE NOT EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = i.sender_id AND x.client_message_id = i.client_message_id)
+         -- Every file it sends is the sender's, uploaded to this conversation and not sent yet.
+         AND NOT EXISTS (
+           SELECT 1 FROM wanted_files w
+            WHERE w.ord = i.ord
+              AND NOT EXISTS (SELECT 1 FROM claimable_files t
+                               WHERE t.id = w.id AND t.conversation_id = i.conversation_id AND t.uploader_id = i.sender_id))
     ), bumped AS (
       UPDATE conversations c
          SET last_seq = c.last_seq + a.total, last_message_at = now(), last_message_preview = a.preview,
@@ -108,10 +127,16 @@ const SEND_BATCH_SQL = `
        WHERE c.id = a.conversation_id AND a.n = a.total
       RETURNING c.id, c.last_seq
     ), inserted AS (
-      INSERT INTO messages (conversation_id, seq, sender_id, client_message_id, content)
-      SELECT a.conversation_id, (b.last_seq - a.total + a.n)::int, a.sender_id, a.client_message_id, a.content
+      INSERT INTO messages (conversation_id, seq, sender_id, client_message_id, content, metadata)
+      SELECT a.conversation_id, (b.last_seq - a.total + a.n)::int, a.sender_id, a.client_message_id, a.content, a.metadata
         FROM accepted a JOIN bumped b ON b.id = a.conversation_id
       RETURNING id, conversation_id, seq, sender_id, client_message_id, created_at
+    ), claimed_files AS (
+      UPDATE attachments t SET message_id = ins.id
+        FROM inserted ins
+        JOIN accepted a ON a.sender_id = ins.sender_id AND a.client_message_id = ins.client_message_id
+        JOIN wanted_files w ON w.ord = a.ord
+       WHERE t.id = w.id
     ), own_positions AS (
       -- Your own message is read and delivered as far as you are concerned.
       UPDATE conversation_participants p
@@ -153,14 +178,15 @@ const SEND_BATCH_SQL = `
  * Requests that stored nothing are absent from the result.
  */
 async function writeBatch(prisma: Db, requests: SendRequest[]): Promise<WrittenRow[]> {
-  return queryPrepared<WrittenRow>(prisma, "chatline.send-batch", SEND_BATCH_SQL, [
+  return queryPrepared<WrittenRow>(prisma, "chatline.send-batch-v2", SEND_BATCH_SQL, [
     requests.map((_, index) => index),
     requests.map((r) => r.conversationId),
     requests.map((r) => r.senderId),
     requests.map((r) => r.clientMessageId),
     requests.map((r) => r.content),
-    requests.map((r) => previewOf(r.content)),
+    requests.map((r) => previewOf(textOrFilesSummary(r.content, r.attachments ?? []))),
     requests.map((request) => JSON.stringify(messageEvent("message.created", draftMessage(request)).payload)),
+    requests.map((request) => (request.attachments?.length ? JSON.stringify({ attachments: request.attachments }) : null)),
   ]);
 }
 
@@ -180,6 +206,7 @@ export class MessageWriter {
       conversationId: request.conversationId.toLowerCase(),
       clientMessageId: request.clientMessageId,
       content: storableText(request.content),
+      attachments: request.attachments,
     };
     return new Promise<Message | null>((resolve, reject) => {
       this.queue.push({ request: canonical, resolve, reject });
@@ -207,15 +234,20 @@ export class MessageWriter {
     }
   }
 
-  /** The next batch, with no (sender, client id) twice: a repeat waits for the next write, which sees the first. */
+  /**
+   * The next batch, with no (sender, client id) and no file twice: a repeat waits
+   * for the next write, which sees the first (one statement cannot see its own claims).
+   */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const keys = new Set<string>();
     for (const pending of this.queue) {
       const key = `${pending.request.senderId}\u0000${pending.request.clientMessageId}`;
-      if (batch.length < MAX_BATCH && !keys.has(key)) {
+      const files = (pending.request.attachments ?? []).map((file) => `file\u0000${file.id}`);
+      if (batch.length < MAX_BATCH && !keys.has(key) && !files.some((file) => keys.has(file))) {
         keys.add(key);
+        for (const file of files) keys.add(file);
         batch.push(pending);
       } else {
         rest.push(pending);

@@ -11,6 +11,10 @@ import { metrics } from "~/server/metrics";
 import { refundMessageWrite, retryIn, takeUserCall, type MessageWrite } from "~/server/rate-limits";
 import { withEvents } from "~/server/realtime/transaction";
 import type { ServiceDeps } from "~/server/service-deps";
+import { attachmentsForSend, deleteMessageAttachments, deleteStoredFilesSoon } from "~/features/attachments/attachments.service";
+import type { Attachment } from "~/features/attachments/contracts";
+import { ATTACHMENTS_TURNED_OFF } from "~/features/attachments/file-acceptance";
+import { attachmentRuntime } from "~/features/attachments/runtime";
 import type { Message, SendMessageInput } from "./contracts";
 import { messageEvent, messageSelect, summarizeReactions, toMessage } from "./message-mapper";
 import { messageWriter } from "./message-writer";
@@ -62,6 +66,15 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
   if (input.content.length > limits.maxMessageLength) {
     throw new DomainError("BAD_REQUEST", `Messages are at most ${limits.maxMessageLength} characters.`);
   }
+  const attachmentIds = input.attachmentIds ?? [];
+  let attachments: Attachment[] = [];
+  if (attachmentIds.length > 0) {
+    // A retry of a send that was stored finds its files already claimed (by it): it gets the original.
+    const stored = await findByClientMessageId(deps, user.id, input.clientMessageId);
+    if (stored) return sameSend(stored, input);
+    if (!limits.allowFileAttachments) throw new DomainError("FORBIDDEN", ATTACHMENTS_TURNED_OFF);
+    attachments = await attachmentsForSend(deps.prisma, user.id, input.conversationId, attachmentIds);
+  }
   // The send limit: one store call. Refused, a retry of a message already stored
   // still gets it (the one look-up, only on this path); it is never charged.
   const retryAfterMs = await takeUserCall("send", user.id, limits.rateLimitPerMinute);
@@ -79,6 +92,7 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
       conversationId: input.conversationId,
       clientMessageId: input.clientMessageId,
       content: input.content,
+      attachments,
     });
   } catch (error) {
     // A concurrent retry with the same key won: answer with its message.
@@ -92,7 +106,11 @@ export async function sendMessage(deps: ServiceDeps, user: SessionUser, input: S
   }
   // Nothing stored: a repeat of a stored send gets the original, uncharged; anyone else is not a member.
   const original = await findByClientMessageId(deps, user.id, input.clientMessageId);
-  if (!original) throw new DomainError("NOT_FOUND", "That conversation does not exist.");
+  if (!original) {
+    // A member whose files were claimed by another send in the meantime (or deleted) is told so.
+    if (attachments.length > 0) await attachmentsForSend(deps.prisma, user.id, input.conversationId, attachmentIds);
+    throw new DomainError("NOT_FOUND", "That conversation does not exist.");
+  }
   await refundMessageWrite("send", user.id).catch(() => undefined);
   return sameSend(original, input);
 }
@@ -268,7 +286,7 @@ export async function deleteMessage(deps: ServiceDeps, user: SessionUser, input:
   if (row.senderId !== user.id && !isModerator) throw new DomainError("FORBIDDEN", "You can only delete your own messages.");
   if (row.type !== "TEXT") throw new DomainError("BAD_REQUEST", "System messages cannot be deleted.");
   if (row.deletedAt) return { ok: true };
-  await withEvents(deps, async (tx, append) => {
+  const storedFiles = await withEvents(deps, async (tx, append) => {
     // The row keeps its content for moderation; nothing serves it any more.
     await tx.message.update({ where: { id: row.id }, data: { deletedAt: new Date(), deletedById: user.id } });
     await tx.conversation.updateMany({
@@ -302,7 +320,10 @@ export async function deleteMessage(deps: ServiceDeps, user: SessionUser, input:
         payload: { type: "message.deleted", conversationId: row.conversationId, messageId: row.id, seq: row.seq },
       },
     ]);
+    // Its files go too: the rows now (nobody is served them), the stored bytes once this commits.
+    return deleteMessageAttachments(tx, row.id);
   });
+  deleteStoredFilesSoon({ prisma: deps.prisma, storage: attachmentRuntime()?.storage ?? null }, storedFiles);
   return { ok: true };
 }
 

@@ -3,8 +3,10 @@
 import { useEffect, useMemo, useSyncExternalStore } from "react";
 import { TRPCClientError } from "@trpc/client";
 import { toast } from "sonner";
+import type { Attachment } from "~/features/attachments/contracts";
+import { deleteAttachment } from "~/features/attachments/upload-client";
 import { api } from "~/trpc/react";
-import { OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
+import { attachmentIdsOf, OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
 import { upsertInTimeline } from "./timeline-cache";
 
 // The browser side of the outbox: one store and one runner per signed-in user and
@@ -45,20 +47,29 @@ export function useOutboxEntries(userId: string, conversationId: string): Outbox
   return useMemo(() => all.filter((entry) => entry.conversationId === conversationId), [all, conversationId]);
 }
 
+/** Puts a message (its text, and the files already uploaded for it) into the outbox and starts sending. */
+export function sendToOutbox(userId: string, conversationId: string, content: string, attachments: Attachment[] = []) {
+  const outbox = outboxOf(userId);
+  outbox.store.add({ clientMessageId: crypto.randomUUID(), conversationId, content, ...(attachments.length > 0 ? { attachments } : {}) });
+  outbox.runner?.kick();
+}
+
 export function useOutboxActions(userId: string) {
   const { store } = outboxOf(userId);
   return useMemo(
     () => ({
-      send(conversationId: string, content: string) {
-        store.add({ clientMessageId: crypto.randomUUID(), conversationId, content });
-        outboxOf(userId).runner?.kick();
+      send(conversationId: string, content: string, attachments?: Attachment[]) {
+        sendToOutbox(userId, conversationId, content, attachments);
       },
       retry(clientMessageId: string) {
         store.retry(clientMessageId);
         outboxOf(userId).runner?.kick();
       },
+      /** Drops a message that was not sent; its files, uploaded but never sent, go too. */
       discard(clientMessageId: string) {
+        const entry = store.getSnapshot().find((item) => item.clientMessageId === clientMessageId);
         store.remove(clientMessageId);
+        if (entry) for (const id of attachmentIdsOf(entry)) deleteAttachment(id);
       },
     }),
     [store, userId],
@@ -78,7 +89,12 @@ export function useOutboxRunner(userId: string, live: boolean) {
       store: outbox.store,
       send: (entry, signal) =>
         utils.client.messages.send.mutate(
-          { conversationId: entry.conversationId, content: entry.content, clientMessageId: entry.clientMessageId },
+          {
+            conversationId: entry.conversationId,
+            content: entry.content,
+            clientMessageId: entry.clientMessageId,
+            attachmentIds: attachmentIdsOf(entry),
+          },
           { signal },
         ),
       classify: classifySendError,

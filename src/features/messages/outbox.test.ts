@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Message } from "./contracts";
-import { OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
+import type { Attachment } from "~/features/attachments/contracts";
+import { attachmentIdsOf, OutboxRunner, OutboxStore, type OutboxEntry, type SendFailure } from "./outbox";
 
 class MemoryStorage {
   data = new Map<string, string>();
@@ -41,6 +42,53 @@ describe("the outbox", () => {
     new OutboxStore(storage, "outbox").add({ clientMessageId: "a", conversationId, content: "first" });
     const reloaded = new OutboxStore(storage, "outbox");
     expect(reloaded.getSnapshot()).toMatchObject([{ clientMessageId: "a", content: "first", state: "sending" }]);
+  });
+
+  it("keeps a message's files across a reload and sends their ids, like its text", async () => {
+    const photo: Attachment = {
+      id: "00000000-0000-4000-8000-0000000000a1",
+      name: "photo.png",
+      contentType: "image/png",
+      size: 1234,
+      width: 640,
+      height: 480,
+      hasThumbnail: true,
+    };
+    const storage = new MemoryStorage();
+    new OutboxStore(storage, "outbox").add({ clientMessageId: "a", conversationId, content: "", attachments: [photo] });
+    const store = new OutboxStore(storage, "outbox");
+    expect(store.getSnapshot()).toMatchObject([{ clientMessageId: "a", content: "", attachments: [photo], state: "sending" }]);
+
+    const sentIds: string[][] = [];
+    let online = false;
+    const runner = new OutboxRunner({
+      store,
+      send: async (entry) => {
+        sentIds.push(attachmentIdsOf(entry));
+        if (!online) throw OFFLINE;
+        return sent(entry, 1);
+      },
+      classify,
+      onSent: () => undefined,
+      onRefused: () => undefined,
+      backoffMs: [10],
+    });
+    runner.kick();
+    await vi.waitFor(() => expect(sentIds.length).toBeGreaterThanOrEqual(1));
+    online = true;
+    runner.kick();
+    await vi.waitFor(() => expect(store.getSnapshot()).toEqual([]));
+    // Every attempt, the retry included, names the same files.
+    expect(new Set(sentIds.map((ids) => ids.join()))).toEqual(new Set([photo.id]));
+    runner.stop();
+  });
+
+  it("reads entries stored before messages had files as messages without files", () => {
+    const storage = new MemoryStorage();
+    storage.setItem("outbox", JSON.stringify([{ clientMessageId: "old", conversationId, content: "hi", createdAt: 1, state: "failed", error: "No." }]));
+    const [entry] = new OutboxStore(storage, "outbox").getSnapshot();
+    expect(entry).toMatchObject({ clientMessageId: "old", content: "hi", state: "failed" });
+    expect(attachmentIdsOf(entry!)).toEqual([]);
   });
 
   it("ignores storage it cannot read", () => {

@@ -1,3 +1,4 @@
+import type { Attachment } from "~/features/attachments/contracts";
 import type { Message } from "./contracts";
 
 // The durable outbox: a message is written here before it is sent, shown at once as
@@ -14,6 +15,13 @@ export interface OutboxEntry {
   state: "sending" | "failed";
   /** The server's reason, when it refused the message. */
   error?: string;
+  /** Files uploaded before the message went into the outbox (entries written before attachments have none). */
+  attachments?: Attachment[];
+}
+
+/** The ids of an entry's files, as the send takes them. */
+export function attachmentIdsOf(entry: OutboxEntry): string[] {
+  return Array.isArray(entry.attachments) ? entry.attachments.map((attachment) => attachment.id) : [];
 }
 
 export interface OutboxStorage {

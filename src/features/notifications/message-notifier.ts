@@ -8,6 +8,7 @@ import type { ServiceDeps } from "~/server/service-deps";
 import { withEvents, type AppendEvents } from "~/server/realtime/transaction";
 import { enqueueJobs, type NewJob } from "./jobs";
 import { notificationColumns, upsertedEvent, type NotificationRow } from "./notification-rows";
+import { attachmentsOf, textOrFilesSummary } from "~/features/attachments/contracts";
 import { previewBody } from "./preview-text";
 import { COLLAPSE_WINDOW_MS, deliveryFor, doNotDisturbOf, joinsLatest, startsPushBurst, type Recipient } from "./rules";
 
@@ -352,6 +353,6 @@ async function latestByConversation(tx: Prisma.TransactionClient, rows: Recipien
 export function describe(row: Pick<RecipientRow, "conversation_type" | "conversation_name">, unseen: WireMessage[]) {
   const newest = unseen[unseen.length - 1]!;
   const sender = newest.senderName ?? "Someone";
-  const body = previewBody(row.conversation_type, sender, newest.content ?? "");
+  const body = previewBody(row.conversation_type, sender, textOrFilesSummary(newest.content ?? "", attachmentsOf(newest)));
   return { title: row.conversation_type === "DIRECT" ? sender : (row.conversation_name ?? "Group conversation"), body };
 }

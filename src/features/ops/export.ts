@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { attachmentsOf, attachmentUrl } from "~/features/attachments/contracts";
 import { recordAudit } from "~/features/audit/audit.service";
 import { Prisma } from "~/generated/prisma/client";
 import type { Db } from "~/server/db/client";
@@ -53,6 +54,10 @@ const exportedMessage = z.object({
   editedAt: exportDate.nullable(),
   deletedAt: exportDate.nullable(),
   reactions: z.array(z.object({ emoji: z.string(), userId: z.string() })),
+  /** The files it carried, with where a member downloads them (the app's path; signed in, a member). */
+  attachments: z
+    .array(z.object({ id: z.string(), name: z.string(), contentType: z.string(), size: z.number().int(), url: z.string() }))
+    .default([]),
 });
 export type ExportedMessage = z.input<typeof exportedMessage>;
 
@@ -215,7 +220,7 @@ async function writeConversation(
       // at the page's end (retention's gaps cost nothing).
       const rows = await prisma.$queryRaw<MessageRow[]>`
         SELECT m.id::text AS id, m.seq, m.sender_id::text AS sender_id, u.name AS sender_name, m.type::text AS type,
-               m.content, m.created_at, m.edited_at, m.deleted_at
+               m.content, m.metadata, m.created_at, m.edited_at, m.deleted_at
           FROM messages m LEFT JOIN users u ON u.id = m.sender_id
          WHERE m.conversation_id = ${conversation.id}::uuid AND m.seq > ${afterSeq} AND m.seq <= ${to}
                ${options.includeOthers ? Prisma.empty : Prisma.sql`AND m.sender_id = ${userId}::uuid`}
@@ -277,12 +282,15 @@ interface MessageRow {
   sender_name: string | null;
   type: "TEXT" | "SYSTEM";
   content: string;
+  metadata: Record<string, unknown> | null;
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
 }
 
 function exported(row: MessageRow, state: Pick<ExportedMessage, "content" | "editedAt" | "deletedAt" | "reactions">): ExportedMessage {
+  // A deleted message's files were deleted with it (whenever that was): none to list.
+  const files = row.deleted_at ? [] : attachmentsOf(row);
   return {
     id: row.id,
     seq: row.seq,
@@ -294,6 +302,7 @@ function exported(row: MessageRow, state: Pick<ExportedMessage, "content" | "edi
     editedAt: state.editedAt,
     deletedAt: state.deletedAt,
     reactions: state.reactions,
+    attachments: files.map((file) => ({ id: file.id, name: file.name, contentType: file.contentType, size: file.size, url: attachmentUrl(file.id) })),
   };
 }
 

@@ -1,5 +1,8 @@
 import pg from "pg";
 import { DELETED_PREVIEW } from "~/features/notifications/notifications.service";
+import { sweepAttachments } from "~/features/attachments/attachment-sweeper";
+import { attachmentRuntime } from "~/features/attachments/runtime";
+import type { AttachmentStorage } from "~/features/attachments/storage/attachment-storage";
 import { getMessagingSettings } from "~/features/settings/settings.service";
 import { connectionStringOf, type Db } from "~/server/db/client";
 import { env } from "~/server/env";
@@ -115,6 +118,9 @@ export interface RetentionResult {
   deletedAuditEntries: number;
   /** Notifications last changed before `cutoff`, and notification jobs finished (or never run) for a week. */
   deletedNotifications: number;
+  /** Uploads cut off, or never sent, that were deleted; files deleted from the attachment storage. */
+  abandonedUploads: number;
+  attachmentFilesDeleted: number;
   /** False when another instance held the lock: it runs, this one stopped. */
   ran: boolean;
 }
@@ -131,6 +137,8 @@ export interface RetentionRunOptions {
   signal?: AbortSignal;
   /** Default: AUDIT_RETENTION_DAYS. */
   auditRetentionDays?: number;
+  /** Where attachment files are deleted from (default: the server's configured storage; none: files wait). */
+  attachmentStorage?: AttachmentStorage;
   /** Called after each committed batch, with the lock still held (progress, tests). */
   afterBatch?: (batch: RetentionBatch) => void | Promise<void>;
 }
@@ -163,6 +171,8 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
       auditCutoff: new Date(now.getTime() - auditRetentionDays * DAY_MS),
       deletedAuditEntries: 0,
       deletedNotifications: 0,
+      abandonedUploads: 0,
+      attachmentFilesDeleted: 0,
       ran: lock !== null,
     };
     if (!lock) return result;
@@ -187,6 +197,14 @@ export async function runRetention(prisma: Db, options: RetentionRunOptions = {}
       const deleted = await batch("notifications", () => deleteNotificationsBatch(prisma, result.cutoff, now, batchSize));
       result.deletedNotifications += deleted;
       if (deleted < batchSize) break;
+    }
+    // Deleted messages' attachment rows went with them (cascade) and queued their files.
+    const storage = options.attachmentStorage ?? attachmentRuntime()?.storage;
+    if (storage && !options.signal?.aborted) {
+      await lock.check();
+      const swept = await sweepAttachments({ prisma, storage }, now);
+      result.abandonedUploads = swept.abandonedUploads;
+      result.attachmentFilesDeleted = swept.filesDeleted;
     }
     return result;
   } finally {
@@ -372,6 +390,7 @@ export function scheduleRetention(options: {
   firstRunMs?: number;
   /** Default: AUDIT_RETENTION_DAYS. */
   auditRetentionDays?: number;
+  attachmentStorage?: AttachmentStorage;
 }): { stop(): Promise<void> } {
   const controller = new AbortController();
   let running: Promise<void> | undefined;
@@ -390,10 +409,15 @@ export function scheduleRetention(options: {
     const finish = (ran: boolean, failed: boolean, deletedMessages: number, deletedAuditEntries: number) => {
       schedule.lastRun = { startedAt, finishedAt: new Date(), ran, failed, deletedMessages, deletedAuditEntries };
     };
-    running = runRetention(options.prisma, { signal: controller.signal, auditRetentionDays: options.auditRetentionDays })
+    running = runRetention(options.prisma, {
+      signal: controller.signal,
+      auditRetentionDays: options.auditRetentionDays,
+      attachmentStorage: options.attachmentStorage,
+    })
       .then((result) => {
         finish(result.ran, false, result.deletedMessages, result.deletedAuditEntries);
-        if (result.deletedMessages > 0 || result.deletedAuditEntries > 0 || !result.ran) options.log.info({ ...result }, "retention run");
+        const deletedSomething = result.deletedMessages > 0 || result.deletedAuditEntries > 0 || result.attachmentFilesDeleted > 0 || result.abandonedUploads > 0;
+        if (deletedSomething || !result.ran) options.log.info({ ...result }, "retention run");
       })
       .catch((error: unknown) => {
         finish(false, true, 0, 0);

@@ -19,6 +19,7 @@ import { logger } from "~/server/logger";
 import { setSocketCounter } from "~/server/metrics";
 import { closeMessagingRuntime, configureMessagingRuntime, startedMessagingRuntime } from "~/features/events/runtime";
 import { startNotifications } from "~/features/notifications/runtime";
+import { configureAttachments, createAttachmentStorage } from "~/features/attachments/runtime";
 import { scheduleRetention } from "~/features/ops/retention";
 import { startStatusReporter } from "~/features/ops/status";
 import { followAccessChanges } from "~/features/roles/access-changes";
@@ -194,6 +195,11 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
     socketHighWaterBytes: env.EVENT_SOCKET_HIGH_WATER_BYTES,
   });
   cleanups.push("messaging runtime", () => closeMessagingRuntime());
+  // Uploaded files: the local disk under DATA_DIR, or an S3 bucket (S3_BUCKET).
+  const attachmentStorage = createAttachmentStorage(env);
+  configureAttachments({ storage: attachmentStorage, allowedOrigins: env.allowedOrigins });
+  cleanups.push("attachments", async () => configureAttachments(undefined));
+  log.info({ storage: attachmentStorage.kind }, "attachment storage ready");
   // New messages become notifications; emails and pushes go out as jobs.
   const notifications = startNotifications({
     prisma: database.prisma,
@@ -222,6 +228,7 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
       log: log.child({ module: "retention" }),
       intervalMs: env.RETENTION_INTERVAL_MS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+      attachmentStorage,
     });
     cleanups.push("retention", () => retention.stop());
   }

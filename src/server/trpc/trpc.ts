@@ -131,6 +131,7 @@ const TOO_OFTEN: Record<UserCallKind, string> = {
   conversationChange: "You are changing conversations too fast.",
   messageDelete: "You are deleting messages too fast.",
   settingsChange: "You are changing settings too fast.",
+  upload: "You are uploading too fast.",
   search: "You are searching too fast.",
   typing: "Too many typing updates.",
   readMark: "Too many read updates.",

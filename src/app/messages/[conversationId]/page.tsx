@@ -17,6 +17,7 @@ export default function ConversationPage() {
       conversationId={conversationId}
       viewerId={viewer.id}
       maxMessageLength={viewer.settings.maxMessageLength}
+      attachmentSettings={viewer.settings}
       onLeft={() => router.push("/messages")}
       backHref="/messages"
       target={target}

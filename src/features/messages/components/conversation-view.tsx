@@ -8,6 +8,12 @@ import { ArrowDownIcon, ArrowLeftIcon, SearchIcon } from "lucide-react";
 import { toast } from "sonner";
 import { Button } from "~/components/ui/button";
 import { Skeleton } from "~/components/ui/skeleton";
+import { attachmentsOf } from "~/features/attachments/contracts";
+import { DropOverlay } from "~/features/attachments/components/drop-overlay";
+import type { AttachmentSettings } from "~/features/attachments/file-acceptance";
+import { summarizeAttachments } from "~/features/attachments/file-labels";
+import { useFileDrop } from "~/features/attachments/use-file-drop";
+import { attachFiles, pendingUploadsOf } from "~/features/attachments/use-pending-uploads";
 import { ConversationMenu } from "~/features/conversations/components/conversation-menu";
 import { conversationTitle } from "~/features/conversations/components/conversation-title";
 import { refreshConversations } from "~/features/conversations/conversation-refresh";
@@ -139,6 +145,7 @@ export function ConversationView({
   conversationId,
   viewerId,
   maxMessageLength,
+  attachmentSettings,
   onLeft,
   backHref,
   target,
@@ -147,6 +154,8 @@ export function ConversationView({
   conversationId: string;
   viewerId: string;
   maxMessageLength: number;
+  /** Whether files may be attached, and which (the public messaging settings). */
+  attachmentSettings: AttachmentSettings;
   /** Where to go once the viewer has left this conversation. */
   onLeft: () => void;
   /** On narrow screens, where the list is a screen of its own: the way back to it. */
@@ -176,6 +185,13 @@ export function ConversationView({
   const [edit, setEdit] = useState<{ messageId: string; draft: string } | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  // Files dropped anywhere on the conversation go to its composer.
+  const fileDrop = useFileDrop((files, folders) => {
+    if (!attachmentSettings.allowFileAttachments) return void toast.error("File attachments are turned off by an administrator.");
+    if (folders.length > 0) toast.error(`Folders can't be attached: ${folders.join(", ")}. Attach the files in them instead.`);
+    attachFiles(pendingUploadsOf(viewerId, conversationId), files, attachmentSettings, "dropped");
+    inputRef.current?.focus();
+  });
 
   // The "new messages" divider stays where the reader's position was when they opened the
   // conversation; it moves further up only as older pages load.
@@ -394,6 +410,7 @@ export function ConversationView({
         return (
           <PendingBubble
             content={row.entry.content}
+            attachments={row.entry.attachments ?? []}
             failed={row.entry.state === "failed"}
             error={row.entry.error}
             onRetry={() => outbox.retry(row.entry.clientMessageId)}
@@ -421,7 +438,12 @@ export function ConversationView({
   };
 
   return (
-    <section className="flex min-h-0 flex-1 flex-col" aria-label={title ? `Conversation with ${title}` : "Conversation"}>
+    <section
+      className="relative flex min-h-0 flex-1 flex-col"
+      aria-label={title ? `Conversation with ${title}` : "Conversation"}
+      {...fileDrop.handlers}
+    >
+      {fileDrop.dragging && attachmentSettings.allowFileAttachments && <DropOverlay target={title} />}
       <header className="flex h-14 shrink-0 items-center gap-2 border-b px-4">
         {backHref && (
           <Button asChild variant="ghost" size="icon" className="-ml-2 md:hidden">
@@ -503,7 +525,9 @@ export function ConversationView({
       </div>
       {/* Screen readers hear each new message from others once, not the whole list. */}
       <p className="sr-only" aria-live="polite">
-        {newestIncoming ? `${newestIncoming.senderName ?? "Someone"}: ${newestIncoming.content ?? ""}` : ""}
+        {newestIncoming
+          ? `${newestIncoming.senderName ?? "Someone"}: ${newestIncoming.content || summarizeAttachments(attachmentsOf(newestIncoming))}`
+          : ""}
       </p>
       <TypingIndicator names={typingNames} />
       <MessageInput
@@ -511,6 +535,7 @@ export function ConversationView({
         conversationId={conversationId}
         viewerId={viewerId}
         maxLength={maxMessageLength}
+        attachmentSettings={attachmentSettings}
         // What one sends goes at the newest end, so that is where a window goes.
         onSend={windowed ? () => void windowing.jumpToLatest() : undefined}
       />

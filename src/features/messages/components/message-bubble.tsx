@@ -33,6 +33,8 @@ import {
   DropdownMenuTrigger,
 } from "~/components/ui/dropdown-menu";
 import { Textarea } from "~/components/ui/textarea";
+import { MessageAttachments } from "~/features/attachments/components/message-attachments";
+import { attachmentsOf, type Attachment } from "~/features/attachments/contracts";
 import { initialsOf } from "~/features/conversations/components/conversation-title";
 import { cn } from "~/lib/utils";
 import { api } from "~/trpc/react";
@@ -148,6 +150,10 @@ export function MessageBubble({
   }
   const deleted = message.deletedAt !== null;
   const showSender = isGroup && !own && startsGroup;
+  // A deleted message keeps no files (its metadata is gone too).
+  const attachments = deleted ? [] : attachmentsOf(message);
+  // A message of files only has no text bubble.
+  const hasText = deleted || Boolean(message.content);
 
   const saveEdit = () => {
     const content = draft.trim();
@@ -200,48 +206,55 @@ export function MessageBubble({
       <div className={cn("flex min-w-0 flex-1 flex-col gap-0.5", own ? "items-end" : "items-start")}>
         {showSender && <span className="text-muted-foreground px-1 text-xs font-medium">{message.senderName}</span>}
         <div className={cn("flex max-w-[85%] items-center gap-1 sm:max-w-[75%]", own && "flex-row-reverse")}>
-          {editing ? (
-            <div className="grid w-80 max-w-full gap-2">
-              <label htmlFor={`edit-${message.id}`} className="sr-only">
-                Edit message
-              </label>
-              <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => onEditDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
-              <div className="flex items-center justify-end gap-2">
-                {draft.trim().length > maxLength * 0.9 && (
-                  <span className={cn("mr-auto text-xs", draft.trim().length > maxLength ? "text-destructive" : "text-muted-foreground")} aria-live="polite">
-                    {draft.trim().length} / {maxLength}
-                  </span>
-                )}
-                <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
-                  Cancel
-                </Button>
-                <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending || !draft.trim() || draft.trim().length > maxLength}>
-                  Save
-                </Button>
+          <div
+            onPointerDown={onPointerDown}
+            onPointerUp={cancelPress}
+            onPointerMove={onPointerMove}
+            onPointerCancel={cancelPress}
+            onContextMenu={(event) => {
+              // Our long press replaces the browser's menu for this one touch only.
+              if (press.current?.fired) {
+                event.preventDefault();
+                press.current = undefined;
+              }
+            }}
+            className={cn("flex min-w-0 flex-col gap-1", own ? "items-end" : "items-start")}
+          >
+            {editing ? (
+              <div className="grid w-80 max-w-full gap-2">
+                <label htmlFor={`edit-${message.id}`} className="sr-only">
+                  Edit message
+                </label>
+                <Textarea id={`edit-${message.id}`} value={draft} onChange={(e) => onEditDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
+                <div className="flex items-center justify-end gap-2">
+                  {draft.trim().length > maxLength * 0.9 && (
+                    <span className={cn("mr-auto text-xs", draft.trim().length > maxLength ? "text-destructive" : "text-muted-foreground")} aria-live="polite">
+                      {draft.trim().length} / {maxLength}
+                    </span>
+                  )}
+                  <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
+                    Cancel
+                  </Button>
+                  <Button size="sm" onClick={saveEdit} disabled={actions.edit.isPending || !draft.trim() || draft.trim().length > maxLength}>
+                    Save
+                  </Button>
+                </div>
               </div>
-            </div>
-          ) : (
-            <div
-              onPointerDown={onPointerDown}
-              onPointerUp={cancelPress}
-              onPointerMove={onPointerMove}
-              onPointerCancel={cancelPress}
-              onContextMenu={(event) => {
-                // Our long press replaces the browser's menu for this one touch only.
-                if (press.current?.fired) {
-                  event.preventDefault();
-                  press.current = undefined;
-                }
-              }}
-              className={cn(
-                "min-w-0 rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap select-text",
-                own ? "bg-primary text-primary-foreground" : "bg-muted",
-                deleted && "italic opacity-70",
-              )}
-            >
-              {deleted ? "This message was deleted" : <MessageText text={message.content ?? ""} />}
-            </div>
-          )}
+            ) : (
+              hasText && (
+                <div
+                  className={cn(
+                    "max-w-full min-w-0 rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap select-text",
+                    own ? "bg-primary text-primary-foreground" : "bg-muted",
+                    deleted && "italic opacity-70",
+                  )}
+                >
+                  {deleted ? "This message was deleted" : <MessageText text={message.content ?? ""} />}
+                </div>
+              )
+            )}
+            {attachments.length > 0 && <MessageAttachments attachments={attachments} own={own} />}
+          </div>
           {!deleted && !editing && (
             <div
               className={cn(
@@ -278,15 +291,17 @@ export function MessageBubble({
                     ))}
                   </DropdownMenuGroup>
                   <DropdownMenuSeparator />
-                  <DropdownMenuItem
-                    onSelect={() => {
-                      void navigator.clipboard
-                        ?.writeText(message.content ?? "")
-                        .then(() => toast.success("Copied"), () => toast.error("The clipboard is not available here."));
-                    }}
-                  >
-                    <CopyIcon aria-hidden="true" /> Copy text
-                  </DropdownMenuItem>
+                  {message.content && (
+                    <DropdownMenuItem
+                      onSelect={() => {
+                        void navigator.clipboard
+                          ?.writeText(message.content ?? "")
+                          .then(() => toast.success("Copied"), () => toast.error("The clipboard is not available here."));
+                      }}
+                    >
+                      <CopyIcon aria-hidden="true" /> Copy text
+                    </DropdownMenuItem>
+                  )}
                   {own && (
                     <DropdownMenuItem
                       onSelect={() => {
@@ -364,12 +379,15 @@ export function MessageBubble({
 /** A message still in the outbox: shown at once, "sending" until the server has it. */
 export function PendingBubble({
   content,
+  attachments,
   failed,
   error,
   onRetry,
   onDiscard,
 }: {
   content: string;
+  /** The files it carries, already uploaded. */
+  attachments: Attachment[];
   failed: boolean;
   error?: string;
   onRetry: () => void;
@@ -377,14 +395,21 @@ export function PendingBubble({
 }) {
   return (
     <div className="flex flex-col items-end gap-0.5 px-4 pt-0.5">
-      <div
-        className={cn(
-          "bg-primary text-primary-foreground max-w-[85%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap sm:max-w-[75%]",
-          failed ? "ring-destructive opacity-80 ring-2" : "opacity-70",
-        )}
-      >
-        <MessageText text={content} />
-      </div>
+      {content && (
+        <div
+          className={cn(
+            "bg-primary text-primary-foreground max-w-[85%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap sm:max-w-[75%]",
+            failed ? "ring-destructive opacity-80 ring-2" : "opacity-70",
+          )}
+        >
+          <MessageText text={content} />
+        </div>
+      )}
+      {attachments.length > 0 && (
+        <div className={cn("flex max-w-[85%] justify-end sm:max-w-[75%]", failed ? "opacity-80" : "opacity-70")}>
+          <MessageAttachments attachments={attachments} own />
+        </div>
+      )}
       {failed ? (
         <span className="text-destructive flex flex-wrap items-center justify-end gap-2 px-1 text-xs" role="alert">
           <StatusTick status="failed" />

@@ -106,7 +106,9 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
         side="right"
         className="flex w-full flex-col gap-0 p-0 sm:max-w-md"
         onEscapeKeyDown={(event) => {
-          if (escapeBelongsToSearch(event)) event.preventDefault();
+          if (escapeBelongsToSearch(event) || (event.target instanceof Element && event.target.closest("[data-handles-escape]"))) {
+            event.preventDefault();
+          }
         }}
       >
         <SheetHeader className="border-b">
@@ -134,6 +136,7 @@ export function MessagesPanelButton({ viewerId, initialSettings }: { viewerId: s
             conversationId={conversationId}
             viewerId={viewerId}
             maxMessageLength={settings.maxMessageLength}
+            attachmentSettings={settings}
             onLeft={backToList}
             target={target}
             onSearch={searchThisConversation}

@@ -1,0 +1,152 @@
+import type { SessionUser } from "~/features/auth/contracts";
+import type { Prisma } from "~/generated/prisma/client";
+import type { Db } from "~/server/db/client";
+import { DomainError } from "~/server/errors";
+import { logger } from "~/server/logger";
+import type { Attachment } from "./contracts";
+import type { AttachmentStorage, StoredObject } from "./storage/attachment-storage";
+
+// Who may see an attachment, which ones a message may send, and removing them.
+// Rows are the truth: a file is served only through a row the caller may see,
+// and deleting a row (whatever deletes it) queues its files for deletion from
+// the storage (the attachments_queue_files rule; never DELETE them inside WITH, where the rule cannot apply).
+
+interface AttachmentRow {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  thumbnailKey: string | null;
+}
+
+export function toAttachment(row: AttachmentRow): Attachment {
+  return {
+    id: row.id,
+    name: row.fileName,
+    contentType: row.contentType,
+    size: row.size,
+    width: row.width,
+    height: row.height,
+    hasThumbnail: row.thumbnailKey !== null,
+  };
+}
+
+type Reader = Db | Prisma.TransactionClient;
+
+/**
+ * The descriptors of the files a send names, in its order: each uploaded by the
+ * sender to this conversation, complete and not sent yet. The send statement
+ * claims them under lock (message-writer.ts); this is the early, clear refusal.
+ */
+export async function attachmentsForSend(
+  prisma: Reader,
+  senderId: string,
+  conversationId: string,
+  ids: readonly string[],
+): Promise<Attachment[]> {
+  if (ids.length === 0) return [];
+  const wanted = ids.map((id) => id.toLowerCase());
+  const rows = await prisma.attachment.findMany({
+    where: { id: { in: wanted }, uploaderId: senderId, conversationId, status: "READY", messageId: null },
+  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const missing = wanted.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw new DomainError(
+      "BAD_REQUEST",
+      missing.length === 1
+        ? "One of the files is no longer available (already sent, removed, or not finished uploading). Attach it again."
+        : `${missing.length} of the files are no longer available (already sent, removed, or not finished uploading). Attach them again.`,
+    );
+  }
+  return wanted.map((id) => toAttachment(byId.get(id)!));
+}
+
+export interface ServedFile {
+  attachment: Attachment;
+  /** The file or its thumbnail. */
+  object: StoredObject;
+}
+
+/**
+ * An attachment's file or thumbnail for `user`, checked on every request: a sent
+ * file to the members of its conversation while its message stands, an unsent
+ * one to its uploader. Anyone else gets NOT_FOUND, as for a file that does not exist.
+ */
+export async function openAttachment(
+  deps: { prisma: Db; storage: AttachmentStorage },
+  user: SessionUser,
+  attachmentId: string,
+  variant: "file" | "thumbnail",
+): Promise<ServedFile> {
+  const row = await deps.prisma.attachment.findFirst({
+    where: {
+      id: attachmentId.toLowerCase(),
+      status: "READY",
+      OR: [
+        { messageId: null, uploaderId: user.id },
+        {
+          message: { deletedAt: null },
+          conversation: { participants: { some: { userId: user.id, leftAt: null } } },
+        },
+      ],
+    },
+  });
+  const key = variant === "thumbnail" ? row?.thumbnailKey : row?.storageKey;
+  const object = row && key ? await deps.storage.get(key) : null;
+  if (!row || !object) throw new DomainError("NOT_FOUND", "That file does not exist.");
+  return { attachment: toAttachment(row), object };
+}
+
+/** Takes back a file its uploader has not sent (removed from the composer). */
+export async function removeUnsentUpload(deps: { prisma: Db; storage: AttachmentStorage }, user: SessionUser, attachmentId: string) {
+  const row = await deps.prisma.attachment.findFirst({
+    where: { id: attachmentId.toLowerCase(), uploaderId: user.id, messageId: null },
+    select: { id: true },
+  });
+  if (!row) throw new DomainError("NOT_FOUND", "That file does not exist or was already sent.");
+  await discardAttachments(deps, [row.id]);
+}
+
+/**
+ * Deletes the attachment rows `ids` and at once their files (and any `extraKeys`),
+ * then the queue entries the rows' deletion made. A storage failure leaves the
+ * entries for the sweep.
+ */
+export async function discardAttachments(
+  deps: { prisma: Db; storage: AttachmentStorage },
+  ids: readonly string[],
+  extraKeys: readonly string[] = [],
+): Promise<void> {
+  const deleted = await deps.prisma.$queryRaw<{ storage_key: string; thumbnail_key: string | null }[]>`
+    DELETE FROM attachments WHERE id = ANY(${[...ids]}::uuid[]) RETURNING storage_key, thumbnail_key`;
+  const keys = [...new Set([...deleted.flatMap((row) => [row.storage_key, row.thumbnail_key ?? []].flat()), ...extraKeys])];
+  await deleteStoredFiles(deps, keys);
+}
+
+/** Deletes files from the storage, then their entries in the deletion queue. */
+export async function deleteStoredFiles(deps: { prisma: Db; storage: AttachmentStorage }, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await deps.storage.delete(keys);
+  await deps.prisma.$executeRaw`DELETE FROM attachment_file_deletions WHERE storage_key = ANY(${[...keys]}::text[])`;
+}
+
+/**
+ * In a message's deletion: deletes its attachment rows (their files are queued)
+ * and returns the keys, for deleteStoredFiles once the transaction has committed.
+ */
+export async function deleteMessageAttachments(tx: Prisma.TransactionClient, messageId: string): Promise<string[]> {
+  const deleted = await tx.$queryRaw<{ storage_key: string; thumbnail_key: string | null }[]>`
+    DELETE FROM attachments WHERE message_id = ${messageId}::uuid RETURNING storage_key, thumbnail_key`;
+  return deleted.flatMap((row) => (row.thumbnail_key ? [row.storage_key, row.thumbnail_key] : [row.storage_key]));
+}
+
+/** deleteStoredFiles after a commit, when it may fail without failing the caller (the sweep retries). */
+export function deleteStoredFilesSoon(deps: { prisma: Db; storage: AttachmentStorage | null }, keys: readonly string[]): void {
+  if (!deps.storage || keys.length === 0) return;
+  deleteStoredFiles({ prisma: deps.prisma, storage: deps.storage }, keys).catch((error: unknown) =>
+    logger.warn({ err: error, keys: keys.length }, "deleting stored files failed; the sweep will retry"),
+  );
+}
