@@ -112,7 +112,7 @@ test("a document is a card with a download, and a .png that is really HTML is re
 
   const download = messageList(ben.page).getByRole("link", { name: "Download Q3 report.pdf" });
   await expect(download).toBeVisible();
-  await expect(messageList(ben.page).getByText("PDF")).toBeVisible();
+  await expect(messageList(ben.page).getByText(/^PDF · \d+ B$/)).toBeVisible();
   const [file] = await Promise.all([ben.page.waitForEvent("download"), download.click()]);
   expect(file.suggestedFilename()).toBe("Q3 report.pdf");
 
@@ -122,6 +122,8 @@ test("a document is a card with a download, and a .png that is really HTML is re
   expect(response.headers()["x-content-type-options"]).toBe("nosniff");
   expect(response.headers()["content-security-policy"]).toContain("sandbox");
   expect(response.headers()["content-disposition"]).toMatch(/^attachment;/);
+  expect(response.headers()["content-type"]).toBe("application/pdf");
+  expect(response.headers()["cache-control"]).toBe("private, no-cache");
   // Someone outside the conversation gets nothing.
   const outsider = await newMember(browser, "doc-outsider");
   expect((await outsider.page.request.get((await download.getAttribute("href"))!)).status()).toBe(404);

@@ -186,7 +186,9 @@ describe("S3AttachmentStorage on an S3 server", () => {
   it("deletes in batches of at most 1000 keys, sent with Content-MD5 and no CRC32", async () => {
     const { storage } = use();
     const keys = Array.from({ length: 1003 }, (_, index) => `c${index % 7}/a${index}`);
-    await inParallel(keys, 16, (key) => storage.put(key, Readable.from([Buffer.from(key)]), { contentType: "text/plain" }));
+    // Objects at both ends of both batches; the other keys have nothing under them.
+    const stored = [keys[0]!, keys[999]!, keys[1000]!, keys[1002]!];
+    for (const key of stored) await storage.put(key, Readable.from([Buffer.from(key)]), { contentType: "text/plain" });
     const sent = recordCommands(storage);
 
     await storage.delete([...keys, "c1/missing"]);
@@ -198,7 +200,7 @@ describe("S3AttachmentStorage on an S3 server", () => {
       expect(headers["content-md5"]).toBe(createHash("md5").update(batch.body as string).digest("base64"));
       expect(Object.keys(headers).filter((name) => name.startsWith("x-amz-checksum") || name === "x-amz-sdk-checksum-algorithm")).toEqual([]);
     }
-    for (const key of [keys[0]!, keys[999]!, keys[1000]!, keys[1002]!]) expect(await storage.get(key)).toBeNull();
+    for (const key of stored) expect(await storage.get(key), key).toBeNull();
   });
 
   it("sends uploads without the SDK's default CRC32, their payload signed instead", async () => {
@@ -241,13 +243,4 @@ describe("S3AttachmentStorage on an S3 server", () => {
 
 function* chunks(size: number): Generator<Buffer> {
   for (let sent = 0; sent < size; sent += 256 * 1024) yield Buffer.alloc(Math.min(256 * 1024, size - sent), sent % 251);
-}
-
-async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await run(items[next++]!);
-    }),
-  );
 }

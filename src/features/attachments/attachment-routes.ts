@@ -9,6 +9,7 @@ import { db, type Db } from "~/server/db/client";
 import { DomainError, type DomainErrorCode } from "~/server/errors";
 import { logger } from "~/server/logger";
 import { isOriginAllowed } from "~/server/http/origin";
+import { FILE_CONTENT_SECURITY_POLICY } from "~/server/http/security-headers";
 import { openAttachment, removeUnsentUpload } from "./attachments.service";
 import { isInlineImage, uploadQuerySchema, type UploadErrorCode } from "./contracts";
 import { attachmentRuntime } from "./runtime";
@@ -117,13 +118,6 @@ export function contentDisposition(kind: "inline" | "attachment", name: string):
   return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
-/**
- * Served files never run in our origin: the type is the sniffed one and the
- * browser must not guess another (nosniff), and the policy forbids everything
- * but showing an image, in a sandbox (no script, no same-origin access) even if
- * the file is opened on its own.
- */
-export const FILE_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
 
 /** GET /api/attachments/<id>[?inline=1] and /api/attachments/<id>/thumbnail. */
 export async function handleDownload(
@@ -139,6 +133,7 @@ export async function handleDownload(
     const { attachment, object } = await openAttachment(deps, user, attachmentId, variant);
     const etag = `"${attachment.id}${variant === "thumbnail" ? "-t" : ""}"`;
     const inline = variant === "thumbnail" || (new URL(request.url).searchParams.get("inline") === "1" && isInlineImage(attachment));
+    // Never run in our origin: the sniffed type, no guessing another (nosniff), and the files' policy.
     const headers: Record<string, string> = {
       "content-type": variant === "thumbnail" ? "image/webp" : attachment.contentType,
       "content-disposition": contentDisposition(inline ? "inline" : "attachment", variant === "thumbnail" ? `${attachment.name}.webp` : attachment.name),

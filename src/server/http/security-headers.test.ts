@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getScriptNonceFromHeaders } from "next/dist/server/app-render/get-script-nonce-from-header";
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "~/server/env";
-import { contentSecurityPolicyTemplate, NONCE_HEADER, oauthImageHosts, securityHeaders, staticSecurityHeaders } from "./security-headers";
+import { contentSecurityPolicyTemplate, FILE_CONTENT_SECURITY_POLICY, NONCE_HEADER, oauthImageHosts, securityHeaders, staticSecurityHeaders } from "./security-headers";
 
 function fakeExchange(headers: Record<string, string> = {}) {
   const req = { headers: { ...headers } } as unknown as IncomingMessage;
@@ -53,5 +53,20 @@ describe("security headers", () => {
     expect(policy).toMatch(/; upgrade-insecure-requests$/);
     expect(new Map(staticSecurityHeaders({ appUrl: env.APP_URL })).get("Strict-Transport-Security")).toBe("max-age=31536000");
     expect(new Map(staticSecurityHeaders({ appUrl: local.APP_URL })).has("Strict-Transport-Security")).toBe(false);
+  });
+
+  it("gives uploaded files the sandboxed policy, whatever Next.js does with the route's own headers", () => {
+    const apply = securityHeaders({ appUrl: local.APP_URL, allowedOrigins: local.allowedOrigins, dev: false });
+    const file = fakeExchange();
+    (file.req as { url?: string }).url = "/api/attachments/0b7c4c2e-3f43-4a53-9a43-6b2a8a2f6e11?inline=1";
+    apply(file.req, file.res);
+    expect(file.sent.get("content-security-policy")).toBe(FILE_CONTENT_SECURITY_POLICY);
+    expect(FILE_CONTENT_SECURITY_POLICY).toMatch(/default-src 'none'.*sandbox/);
+    expect(file.sent.get("x-content-type-options")).toBe("nosniff");
+    // The upload itself (POST /api/attachments) and pages keep the page policy.
+    const page = fakeExchange();
+    (page.req as { url?: string }).url = "/api/attachments?conversationId=x";
+    apply(page.req, page.res);
+    expect(page.sent.get("content-security-policy")).toContain("script-src 'self' 'nonce-");
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ATTACHMENTS_PATH } from "~/features/attachments/contracts";
 
 // Security headers on every response of the app server: pages, tRPC, health and
 // the rest. Scripts run only from our origin or with this request's nonce (no
@@ -8,6 +9,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 // proxy/middleware that sets one) and puts it on every script it renders, and into
 // `x-nonce`, which the root layout reads for the theme script. Styles may be
 // inline (Next, Tailwind, Radix and sonner set style attributes and tags).
+
+/**
+ * Uploaded files (everything under ATTACHMENTS_PATH/) never run in our origin:
+ * this policy allows nothing but showing an image, in a sandbox (no script, no
+ * same-origin access) even when a file is opened on its own. It replaces the
+ * page policy for those paths here, because Next.js keeps a header the server
+ * set before it over the one a route handler returns.
+ */
+export const FILE_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
+
+function servesUploadedFiles(url: string | undefined): boolean {
+  return (url ?? "").startsWith(`${ATTACHMENTS_PATH}/`);
+}
 
 /** The request header the root layout reads the nonce from. */
 export const NONCE_HEADER = "x-nonce";
@@ -74,6 +88,11 @@ export function securityHeaders(options: SecurityHeaderOptions): (req: IncomingM
   const template = contentSecurityPolicyTemplate(options);
   const fixed = staticSecurityHeaders(options);
   return (req, res) => {
+    if (servesUploadedFiles(req.url)) {
+      res.setHeader("Content-Security-Policy", FILE_CONTENT_SECURITY_POLICY);
+      for (const [name, value] of fixed) res.setHeader(name, value);
+      return;
+    }
     const nonce = createNonce();
     const policy = template.replace(NONCE_SLOT, nonce);
     req.headers["content-security-policy"] = policy;

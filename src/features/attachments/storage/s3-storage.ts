@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { finished, PassThrough, Readable } from "node:stream";
 import { DeleteObjectsCommand, GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { logger } from "~/server/logger";
@@ -96,16 +96,21 @@ export class S3AttachmentStorage implements AttachmentStorage {
 
   async put(key: string, body: Readable, options: { contentType: string }): Promise<void> {
     const Key = this.objectKey(key);
-    // When the body fails, lib-storage rejects with whatever went wrong last (the
-    // AbortMultipartUpload error if that failed too); the caller wants the body's own error.
+    // lib-storage reads a pass-through, not the body itself: when S3 fails it stops
+    // reading and destroys what it reads with an AbortError of its own, which must
+    // not pass for the body failing. And when the body does fail, lib-storage rejects
+    // with the AbortMultipartUpload error if that fails too; the caller wants the body's.
+    const source = new PassThrough();
     let bodyError: unknown;
-    const onBodyError = (error: unknown) => {
+    const stopWatching = finished(body, (error) => {
+      if (!error) return;
       bodyError ??= error;
-    };
-    body.on("error", onBodyError);
+      source.destroy(error);
+    });
+    body.pipe(source);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key, Body: body, ContentType: options.contentType },
+      params: { Bucket: this.bucket, Key, Body: source, ContentType: options.contentType },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       // Aborting drops the parts sent so far; CompleteMultipartUpload is never sent,
@@ -120,13 +125,14 @@ export class S3AttachmentStorage implements AttachmentStorage {
       body.destroy();
       if (streamError === undefined) throw error;
       if (error !== streamError) {
-        // lib-storage lets a failed abort hide the body's error; the parts then stay
-        // (and cost storage) until a lifecycle rule for incomplete uploads clears them.
+        // The parts then stay (and cost storage) until the bucket's lifecycle rule
+        // for incomplete multipart uploads clears them.
         logger.warn({ err: error, key: Key }, "s3 upload failed and its multipart upload may not have been aborted");
       }
       throw streamError;
     } finally {
-      body.off("error", onBodyError);
+      stopWatching();
+      source.destroy();
     }
   }
 
