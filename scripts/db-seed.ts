@@ -17,7 +17,7 @@ const connectionString = config.DATABASE_URL ?? embedded!.connectionString;
 const database = createDatabase(connectionString, { poolSize: 2 });
 try {
   await applyMigrations({ connectionString });
-  await ensureBaseData(database.prisma, config);
+  await ensureBaseData(database.prisma, config, { demo: true });
   const created = await seedDemoUsers(database.prisma);
   console.log(`Demo users ready (${created} created now). Password for all: ${DEMO_PASSWORD}`);
   for (const user of DEMO_USERS) console.log(`  ${user.email.padEnd(22)} ${user.name.padEnd(12)} ${user.roles.join(", ")}`);

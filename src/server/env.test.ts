@@ -57,6 +57,10 @@ describe("parseEnv", () => {
     });
     // Unset: the schema's defaults stand (nothing is written for them).
     expect(initialMessagingSettings(parseEnv({}))).not.toHaveProperty("allowedFileTypes");
+    expect(initialMessagingSettings(parseEnv({}))).not.toHaveProperty("allowFileAttachments");
+    // A demo installation starts with them on, unless the variable says otherwise.
+    expect(initialMessagingSettings(parseEnv({}), { demo: true })).toMatchObject({ allowFileAttachments: true });
+    expect(initialMessagingSettings(parseEnv({ MESSAGING_ALLOW_FILE_ATTACHMENTS: "false" }), { demo: true })).toMatchObject({ allowFileAttachments: false });
     expect(errorOf({ MESSAGING_MAX_FILE_SIZE: "10" }).message).toMatch(/MESSAGING_MAX_FILE_SIZE/);
     expect(errorOf({ MESSAGING_ALLOWED_FILE_TYPES: "png" }).message).toMatch(/MESSAGING_ALLOWED_FILE_TYPES\.0: Use a MIME type/);
     expect(errorOf({ MESSAGING_ALLOW_FILE_ATTACHMENTS: "true", MESSAGING_ALLOWED_FILE_TYPES: "," }).message).toMatch(

@@ -1,7 +1,12 @@
 import type { Env } from "~/server/env";
 
-/** The initial messaging settings: the design's defaults, overridden by MESSAGING_* variables. */
-export function initialMessagingSettings(env: Env) {
+/**
+ * The initial messaging settings: the design's defaults, overridden by MESSAGING_*
+ * variables. A demo installation (demo users on an embedded database) starts
+ * with file attachments on, so the first start shows them; anywhere else an
+ * admin turns them on.
+ */
+export function initialMessagingSettings(env: Env, options: { demo?: boolean } = {}) {
   return {
     enabled: env.MESSAGING_ENABLED ?? true,
     maxMessageLength: env.MESSAGING_MAX_MESSAGE_LENGTH ?? 2000,
@@ -12,7 +17,11 @@ export function initialMessagingSettings(env: Env) {
     emailDigestAfterMinutes: env.MESSAGING_EMAIL_DIGEST_AFTER_MINUTES ?? 15,
     emailDigestIntervalMinutes: env.MESSAGING_EMAIL_DIGEST_INTERVAL_MINUTES ?? 60,
     // Unset, the attachment settings take the schema's defaults (off, 5 MiB, common images and PDF).
-    ...(env.MESSAGING_ALLOW_FILE_ATTACHMENTS === undefined ? {} : { allowFileAttachments: env.MESSAGING_ALLOW_FILE_ATTACHMENTS }),
+    ...(env.MESSAGING_ALLOW_FILE_ATTACHMENTS === undefined
+      ? options.demo
+        ? { allowFileAttachments: true }
+        : {}
+      : { allowFileAttachments: env.MESSAGING_ALLOW_FILE_ATTACHMENTS }),
     ...(env.MESSAGING_MAX_FILE_SIZE === undefined ? {} : { maxFileSize: env.MESSAGING_MAX_FILE_SIZE }),
     ...(env.MESSAGING_ALLOWED_FILE_TYPES === undefined ? {} : { allowedFileTypes: [...new Set(env.MESSAGING_ALLOWED_FILE_TYPES)] }),
   };

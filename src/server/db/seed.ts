@@ -16,7 +16,7 @@ import type { Env } from "~/server/env";
 // admin of a production database, and the demo accounts of a development one.
 // Everything here is idempotent: it runs at every start.
 
-export async function ensureBaseData(prisma: Db, env: Env): Promise<void> {
+export async function ensureBaseData(prisma: Db, env: Env, options: { demo?: boolean } = {}): Promise<void> {
   // Read first and write only what is missing: every start runs this, and on a
   // database set up before (every restart) it is then three reads in parallel
   // instead of a dozen statements in a row.
@@ -48,7 +48,7 @@ export async function ensureBaseData(prisma: Db, env: Env): Promise<void> {
     });
   }
   if (!settings) {
-    await prisma.messagingSettings.upsert({ where: { id: 1 }, create: { id: 1, ...initialMessagingSettings(env) }, update: {} });
+    await prisma.messagingSettings.upsert({ where: { id: 1 }, create: { id: 1, ...initialMessagingSettings(env, options) }, update: {} });
   }
 }
 
@@ -123,7 +123,7 @@ export async function bootstrapDatabase(
   try {
     await lock.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK]);
     const { prisma } = database;
-    await ensureBaseData(prisma, env);
+    await ensureBaseData(prisma, env, { demo: options.demoUsers });
     const adminCreated = await ensureAdminFromEnv(prisma, env);
     const demoUsersCreated = options.demoUsers && (await prisma.user.count()) === 0 ? await seedDemoUsers(prisma) : 0;
     const hasSuperAdmin = (await prisma.userRole.count({ where: { role: { name: ROLES.superAdmin } } })) > 0;
