@@ -2,18 +2,22 @@ import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { handleDiscard, handleDownload, handleUpload, type AttachmentRouteDeps } from "~/features/attachments/attachment-routes";
 import { sweepAttachments } from "~/features/attachments/attachment-sweeper";
 import { attachmentsOf, type Attachment } from "~/features/attachments/contracts";
-import { attachmentRuntime } from "~/features/attachments/runtime";
+import { attachmentRuntime, configureAttachments } from "~/features/attachments/runtime";
 import { type LocalAttachmentStorage } from "~/features/attachments/storage/local-storage";
 import { receiveUpload } from "~/features/attachments/upload";
 import { loadSessionUser } from "~/features/auth/auth.service";
+import { notificationRuntime } from "~/features/notifications/runtime";
+import { findExportSubject, userExportSchema, writeUserExport } from "~/features/ops/export";
 import { runRetention } from "~/features/ops/retention";
 import { invalidateMessagingLimits } from "~/features/settings/settings.service";
 import { codeOf } from "../helpers/error-code";
+import { startS3TestServer } from "../helpers/s3-server";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // Attachments end to end below the browser: the upload route handler (a Web
@@ -386,3 +390,82 @@ describe("removing files", () => {
   });
 });
 
+
+describe("files elsewhere", () => {
+  it("a message of files only is previewed by its files in the bell, and exported with links", async () => {
+    const prisma = t.server.database.prisma;
+    const { ana, ben, anaClient, benClient, conversationId } = await pair("elsewhere");
+    const photo = (await upload(ana.id, conversationId, "beach.png", await png(40, 30))).attachment!;
+    await anaClient.api.messages.send.mutate({ conversationId, content: "", clientMessageId: "elsewhere-1", attachmentIds: [photo.id] });
+    const gone = (await upload(ana.id, conversationId, "gone.png", await png(40, 30))).attachment!;
+    const deleted = await anaClient.api.messages.send.mutate({ conversationId, content: "x", clientMessageId: "elsewhere-2", attachmentIds: [gone.id] });
+    await anaClient.api.messages.delete.mutate({ messageId: deleted.id });
+
+    await notificationRuntime()!.notifier.drain();
+    const [notification] = (await benClient.api.notifications.list.query({})).items;
+    expect(notification?.body).toBe("📎 beach.png");
+
+    let text = "";
+    await writeUserExport(prisma, (await findExportSubject(prisma, ben.id))!, async (chunk) => void (text += chunk), { includeOthers: true });
+    const exported = userExportSchema.parse(JSON.parse(text)).conversations.find((conversation) => conversation.id === conversationId)!;
+    expect(exported.messages.map((message) => message.attachments)).toEqual([
+      [{ id: photo.id, name: "beach.png", contentType: "image/png", size: photo.size, url: `/api/attachments/${photo.id}` }],
+      [],
+    ]);
+  });
+
+  it("runs the same way on an S3 bucket", async () => {
+    const s3 = await startS3TestServer();
+    const prefix = `app-${Date.now()}/`;
+    const s3App = await startTestServer({
+      RETENTION_INTERVAL_MS: "0",
+      MESSAGING_ALLOW_FILE_ATTACHMENTS: "true",
+      S3_BUCKET: s3.config.bucket,
+      S3_REGION: s3.config.region,
+      S3_ENDPOINT: s3.config.endpoint,
+      S3_ACCESS_KEY_ID: s3.config.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
+      S3_FORCE_PATH_STYLE: String(s3.config.forcePathStyle),
+      S3_PREFIX: prefix,
+    });
+    try {
+      const runtime = attachmentRuntime()!;
+      expect(runtime.storage.kind).toBe("s3");
+      const s3Deps = { prisma: s3App.server.database.prisma, storage: runtime.storage, allowedOrigins: runtime.allowedOrigins };
+      const [ana, ben] = await Promise.all([s3App.createUser({ name: "S3 Ana" }), s3App.createUser({ name: "S3 Ben" })]);
+      const anaClient = await s3App.client({ userId: ana.id, origin: TEST_APP_ORIGIN });
+      const { id: conversationId } = await anaClient.api.conversations.createDirect.mutate({ recipientId: ben.id });
+      const image = await png(900, 600);
+      const post = new Request(`${TEST_APP_ORIGIN}/api/attachments?conversationId=${conversationId}&name=s3.png`, {
+        method: "POST",
+        headers: { cookie: await s3App.sessionCookie(ana.id), "content-length": String(image.length) },
+        body: bodyOf(image),
+        duplex: "half",
+      } as RequestInit);
+      const uploaded = (await (await handleUpload(post, s3Deps)).json()) as { attachment: Attachment };
+      expect(uploaded.attachment).toMatchObject({ width: 900, height: 600, hasThumbnail: true });
+      const message = await anaClient.api.messages.send.mutate({ conversationId, content: "", clientMessageId: "s3-1", attachmentIds: [uploaded.attachment.id] });
+      const get = async (variant: "file" | "thumbnail") => {
+        const url = `${TEST_APP_ORIGIN}/api/attachments/${uploaded.attachment.id}${variant === "thumbnail" ? "/thumbnail" : ""}`;
+        const response = await handleDownload(new Request(url, { headers: { cookie: await s3App.sessionCookie(ben.id) } }), s3Deps, uploaded.attachment.id, variant);
+        return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+      };
+      expect(sha((await get("file")).bytes)).toBe(sha(image));
+      expect((await sharp((await get("thumbnail")).bytes).metadata()).width).toBe(640);
+      const keys = async () => {
+        const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.config.bucket, Prefix: prefix }));
+        return (listed.Contents ?? []).map((object) => object.Key).sort();
+      };
+      expect(await keys()).toEqual([`${prefix}${conversationId}/${uploaded.attachment.id}`, `${prefix}${conversationId}/${uploaded.attachment.id}.thumb.webp`]);
+      await anaClient.api.messages.delete.mutate({ messageId: message.id });
+      await expect.poll(keys).toEqual([]);
+      expect((await get("file")).status).toBe(404);
+    } finally {
+      await s3App.close();
+      await s3.clear(prefix).catch(() => undefined);
+      await s3.close();
+      // The file's other tests use the first server's storage.
+      configureAttachments({ storage, allowedOrigins: deps.allowedOrigins });
+    }
+  });
+});

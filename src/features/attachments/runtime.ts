@@ -1,7 +1,6 @@
 import path from "node:path";
 import type { AttachmentStorage } from "./storage/attachment-storage";
 import { LocalAttachmentStorage } from "./storage/local-storage";
-import { S3AttachmentStorage } from "./storage/s3-storage";
 
 // The process's attachment storage. server.ts configures it at start; the Next.js
 // route handlers (a separate module graph in the same process) read it from
@@ -36,9 +35,13 @@ export interface AttachmentStorageEnv {
   S3_PREFIX?: string;
 }
 
-/** An S3-compatible bucket when S3_BUCKET is set, else the local disk (UPLOADS_DIR, or DATA_DIR/uploads). */
-export function createAttachmentStorage(env: AttachmentStorageEnv): AttachmentStorage {
+/**
+ * An S3-compatible bucket when S3_BUCKET is set, else the local disk (UPLOADS_DIR,
+ * or DATA_DIR/uploads). The AWS SDK is loaded only when a bucket is configured.
+ */
+export async function createAttachmentStorage(env: AttachmentStorageEnv): Promise<AttachmentStorage> {
   if (env.S3_BUCKET) {
+    const { S3AttachmentStorage } = await import("./storage/s3-storage");
     return new S3AttachmentStorage({
       bucket: env.S3_BUCKET,
       region: env.S3_REGION ?? "us-east-1",

@@ -196,9 +196,12 @@ async function start(options: AppServerOptions, log: typeof logger, cleanups: Cl
   });
   cleanups.push("messaging runtime", () => closeMessagingRuntime());
   // Uploaded files: the local disk under DATA_DIR, or an S3 bucket (S3_BUCKET).
-  const attachmentStorage = createAttachmentStorage(env);
+  const attachmentStorage = await createAttachmentStorage(env);
   configureAttachments({ storage: attachmentStorage, allowedOrigins: env.allowedOrigins });
-  cleanups.push("attachments", async () => configureAttachments(undefined));
+  cleanups.push("attachments", async () => {
+    configureAttachments(undefined);
+    attachmentStorage.destroy?.();
+  });
   log.info({ storage: attachmentStorage.kind }, "attachment storage ready");
   // New messages become notifications; emails and pushes go out as jobs.
   const notifications = startNotifications({

@@ -23,4 +23,6 @@ export interface AttachmentStorage {
   get(key: string): Promise<StoredObject | null>;
   /** Deletes the objects; a key with nothing under it is not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /** Closes what it holds open (the S3 client's connections), at shutdown. */
+  destroy?(): void;
 }
