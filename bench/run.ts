@@ -10,6 +10,7 @@ import { runGroup } from "./scenarios/group";
 import { runHistory } from "./scenarios/history";
 import { runIdle } from "./scenarios/idle";
 import { runSearch } from "./scenarios/search";
+import { runUploads } from "./scenarios/uploads";
 
 const scenarios: Record<string, (options: Map<string, string>) => Promise<void>> = {
   chaos: runChaos,
@@ -19,6 +20,7 @@ const scenarios: Record<string, (options: Map<string, string>) => Promise<void>>
   history: runHistory,
   idle: runIdle,
   search: runSearch,
+  uploads: runUploads,
 };
 
 const [name, ...rest] = process.argv.slice(2);

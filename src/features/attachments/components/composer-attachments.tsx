@@ -7,7 +7,7 @@ import { cn } from "~/lib/utils";
 import { formatFileSize } from "../contracts";
 import { describeFileType } from "../file-labels";
 import type { PendingUpload } from "../pending-uploads";
-import { FileIcon } from "./file-icon";
+import { FileIconTile } from "./file-icon";
 
 /**
  * The files in the composer, one card each: a preview or icon, the name, then the
@@ -49,9 +49,7 @@ function PendingAttachment({ upload, onRemove, onRetry }: { upload: PendingUploa
         // eslint-disable-next-line @next/next/no-img-element
         <img src={upload.previewUrl} alt="" className="bg-muted size-10 shrink-0 rounded object-cover" />
       ) : (
-        <span className="bg-muted flex size-10 shrink-0 items-center justify-center rounded">
-          <FileIcon kind={kind} className="text-muted-foreground size-5" />
-        </span>
+        <FileIconTile kind={kind} />
       )}
       <div className="grid min-w-0 flex-1 gap-1">
         <span className="truncate text-sm font-medium" title={upload.name}>

@@ -31,3 +31,12 @@ export function FileIcon({ kind, ...props }: { kind: FileKind } & LucideProps) {
   const Icon = ICONS[kind];
   return <Icon aria-hidden="true" {...props} />;
 }
+
+/** The icon in its square, as file cards show it. */
+export function FileIconTile({ kind }: { kind: FileKind }) {
+  return (
+    <span className="bg-muted flex size-10 shrink-0 items-center justify-center rounded">
+      <FileIcon kind={kind} className="text-muted-foreground size-5" />
+    </span>
+  );
+}

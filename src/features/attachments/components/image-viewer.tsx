@@ -3,6 +3,7 @@
 import type { KeyboardEvent } from "react";
 import { ChevronLeftIcon, ChevronRightIcon, DownloadIcon } from "lucide-react";
 import { Button } from "~/components/ui/button";
+import { cn } from "~/lib/utils";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "~/components/ui/dialog";
 import { attachmentUrl, formatFileSize, type Attachment } from "../contracts";
 
@@ -73,28 +74,8 @@ export function ImageViewer({
             />
             {images.length > 1 && (
               <>
-                <Button
-                  size="icon"
-                  variant="secondary"
-                  className="absolute top-1/2 left-2 -translate-y-1/2 rounded-full shadow aria-disabled:opacity-40"
-                  aria-label="Previous image"
-                  // Not disabled: a focused button that becomes disabled drops the focus out of the dialog.
-                  aria-disabled={!hasPrevious}
-                  onClick={() => hasPrevious && onIndexChange(index! - 1)}
-                >
-                  <ChevronLeftIcon aria-hidden="true" />
-                </Button>
-                <Button
-                  size="icon"
-                  variant="secondary"
-                  className="absolute top-1/2 right-2 -translate-y-1/2 rounded-full shadow aria-disabled:opacity-40"
-                  aria-label="Next image"
-                  // Not disabled: a focused button that becomes disabled drops the focus out of the dialog.
-                  aria-disabled={!hasNext}
-                  onClick={() => hasNext && onIndexChange(index! + 1)}
-                >
-                  <ChevronRightIcon aria-hidden="true" />
-                </Button>
+                <StepButton direction="previous" enabled={hasPrevious} onStep={() => onIndexChange(index! - 1)} />
+                <StepButton direction="next" enabled={hasNext} onStep={() => onIndexChange(index! + 1)} />
               </>
             )}
           </div>
@@ -109,5 +90,25 @@ export function ImageViewer({
         </DialogContent>
       )}
     </Dialog>
+  );
+}
+
+function StepButton({ direction, enabled, onStep }: { direction: "previous" | "next"; enabled: boolean; onStep: () => void }) {
+  const Icon = direction === "previous" ? ChevronLeftIcon : ChevronRightIcon;
+  return (
+    <Button
+      size="icon"
+      variant="secondary"
+      className={cn(
+        "absolute top-1/2 -translate-y-1/2 rounded-full shadow aria-disabled:opacity-40",
+        direction === "previous" ? "left-2" : "right-2",
+      )}
+      aria-label={direction === "previous" ? "Previous image" : "Next image"}
+      // Not disabled: a focused button that becomes disabled drops the focus out of the dialog.
+      aria-disabled={!enabled}
+      onClick={() => enabled && onStep()}
+    >
+      <Icon aria-hidden="true" />
+    </Button>
   );
 }

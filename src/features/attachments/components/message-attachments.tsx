@@ -7,7 +7,7 @@ import { cn } from "~/lib/utils";
 import { attachmentUrl, formatFileSize, isInlineImage, type Attachment } from "../contracts";
 import { describeFileType } from "../file-labels";
 import { IMAGE_BOX_MAX, IMAGE_BOX_MAX_IN_GRID, imageBox } from "../image-box";
-import { FileIcon } from "./file-icon";
+import { FileIconTile } from "./file-icon";
 import { ImageViewer } from "./image-viewer";
 
 /**
@@ -84,9 +84,7 @@ function FileCard({ file }: { file: Attachment }) {
   const { label, kind } = describeFileType(file.name, file.contentType);
   return (
     <div className="bg-background text-foreground flex w-72 max-w-full items-center gap-3 rounded-lg border p-2">
-      <span className="bg-muted flex size-10 shrink-0 items-center justify-center rounded">
-        <FileIcon kind={kind} className="text-muted-foreground size-5" />
-      </span>
+      <FileIconTile kind={kind} />
       <div className="grid min-w-0 flex-1">
         <span className="truncate text-sm font-medium" title={file.name}>
           {file.name}
