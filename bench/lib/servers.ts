@@ -82,3 +82,22 @@ export function startAppServer(databaseUrl: string, extraEnv: Record<string, str
 export function startBaselineServer(databaseUrl: string): Promise<ServerProcess> {
   return startProcess("bench/baseline-server.ts", { DATABASE_URL: databaseUrl, PORT: "0" });
 }
+
+/**
+ * Runs `kill` (SIGKILL to the harness's children) when the harness exits or is
+ * interrupted, so no server outlives it; returns what undoes that at a clean end.
+ */
+export function killOnExit(kill: () => void): () => void {
+  const onSignal = () => {
+    kill();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", kill);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("exit", kill);
+  };
+}

@@ -6,7 +6,7 @@ import { createBenchDatabase } from "../lib/database";
 import { machineLine } from "../lib/machine";
 import { createDirect, createGroup, createUsers, type BenchUser } from "../lib/people";
 import { startRedis, type RedisProcess } from "../lib/redis-process";
-import { BENCH_ORIGIN, startAppServer, type ServerProcess } from "../lib/servers";
+import { BENCH_ORIGIN, killOnExit, startAppServer, type ServerProcess } from "../lib/servers";
 import { table } from "../lib/stats";
 
 // `chaos`: clients sending through two instances on one PostgreSQL and one Redis
@@ -143,13 +143,7 @@ export async function runChaos(options: Map<string, string>): Promise<void> {
     for (const worker of workers) worker.child.kill("SIGKILL");
     if (redis) process.kill(redis.pid, "SIGKILL");
   };
-  const onSignal = () => {
-    killEverything();
-    process.exit(130);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("exit", killEverything);
+  const stopKillingOnExit = killOnExit(killEverything);
   let failed: boolean;
   try {
     redis = await startRedis();
@@ -328,9 +322,7 @@ export async function runChaos(options: Map<string, string>): Promise<void> {
     await Promise.all(instances.map((instance) => instance?.stop()));
     await redis?.stop();
     await database.drop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.off("exit", killEverything);
+    stopKillingOnExit();
   }
   if (failed) process.exit(1);
 }

@@ -1,8 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { statSync } from "node:fs";
+import { connect } from "node:net";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import superjson from "superjson";
@@ -14,6 +13,8 @@ import { createBenchDatabase, postgresVersion } from "../lib/database";
 import { createUsers, type BenchUser } from "../lib/people";
 import { megabytes, sampleProcess } from "../lib/process-usage";
 import { BENCH_ORIGIN, BENCH_SECRET, keepStderr } from "../lib/servers";
+import { BUILD_ID, ensureProductionBuild, SERVER_ENTRY } from "../lib/production-build";
+import { freePort } from "../lib/redis-process";
 import { median, ms, table } from "../lib/stats";
 
 // `coldstart`: from process start to the first authenticated socket and the first
@@ -28,8 +29,6 @@ import { median, ms, table } from "../lib/stats";
 // events.onEvent subscription started (the server's "ready" event), then GET
 // /messages with the same cookie answers 200 and its whole body is read.
 
-const BUILD_ID = ".next/BUILD_ID";
-const SERVER_ENTRY = "dist/server.js";
 const TARGET_SOCKET_MS = 1500;
 /** How often the harness retries the port while the server is not listening yet. */
 const PORT_POLL_MS = 5;
@@ -54,16 +53,6 @@ interface RunResult {
 
 const sleep = (delay: number) => new Promise((resolve) => setTimeout(resolve, delay));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -74,45 +63,6 @@ function portAccepts(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-/** The newest modification time among the sources the build is made from. */
-function newestSourceMtime(): number {
-  let newest = 0;
-  for (const root of ["src", "prisma", "server.ts", "next.config.mjs"]) {
-    if (!existsSync(root)) continue;
-    const files = statSync(root).isDirectory()
-      ? readdirSync(root, { recursive: true, withFileTypes: true })
-          .filter((entry) => entry.isFile() && !entry.parentPath.includes(`src${path.sep}generated`))
-          .map((entry) => path.join(entry.parentPath, entry.name))
-      : [root];
-    for (const file of files) newest = Math.max(newest, statSync(file).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * A build takes minutes on a small machine, so it is done only when asked
- * (`--build`); without one the scenario stops and says how to make it.
- */
-function ensureBuild(build: boolean, entries: string[]): void {
-  if (build) {
-    console.log("coldstart: building (npm run build) ...");
-    const result = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
-    if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
-  }
-  const missing = [BUILD_ID, ...entries].find((file) => !existsSync(file));
-  if (missing) {
-    console.error(
-      `coldstart measures the production build, and ${missing} is missing: ` +
-        "run `npm run build` first (a few minutes), or pass --build to have this scenario run it.",
-    );
-    process.exit(2);
-  }
-  const builtAt = Math.min(statSync(BUILD_ID).mtimeMs, statSync(SERVER_ENTRY).mtimeMs);
-  if (entries.includes(SERVER_ENTRY) && newestSourceMtime() > builtAt) {
-    console.warn("coldstart: WARNING the build is older than src/ (or server.ts, prisma/): it measures the old code; --build rebuilds.");
-  }
 }
 
 interface Started {
@@ -343,7 +293,7 @@ export async function runColdstart(options: Map<string, string>): Promise<void> 
   // comparison of two builds sees the same machine load.
   const entries = (options.get("entry") ?? SERVER_ENTRY).split(",").filter(Boolean);
   const redisUrl = options.get("redis") ?? process.env.REDIS_URL ?? undefined;
-  ensureBuild(options.get("build") === "true", entries);
+  ensureProductionBuild("coldstart", { build: options.get("build") === "true", entries });
   console.log(
     `coldstart: ${entries.join(" vs ")} (NODE_ENV=production, Next.js build ${statSync(BUILD_ID).mtime.toISOString()}), ` +
       `1 start on an empty database then ${runs} restarts${entries.length > 1 ? " of each, taking turns" : ""}; Redis ${redisUrl ? "on" : "off"}; ` +

@@ -1,7 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -12,7 +11,9 @@ import { createBenchDatabase } from "../lib/database";
 import { machineLine } from "../lib/machine";
 import { createUsers, type BenchUser } from "../lib/people";
 import { cpuPercent, sampleProcess } from "../lib/process-usage";
-import { BENCH_SECRET } from "../lib/servers";
+import { BENCH_SECRET, killOnExit } from "../lib/servers";
+import { BUILD_ID, ensureProductionBuild, SERVER_ENTRY } from "../lib/production-build";
+import { freePort } from "../lib/redis-process";
 import { ms, summarize, table } from "../lib/stats";
 
 // `uploads`: file attachments through the production build. The upload and
@@ -33,8 +34,6 @@ import { ms, summarize, table } from "../lib/stats";
 // every 25 ms: what streaming does not need is what a buffered upload would
 // add), and the server's CPU.
 
-const BUILD_ID = ".next/BUILD_ID";
-const SERVER_ENTRY = "dist/server.js";
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 const RSS_SAMPLE_MS = 25;
@@ -52,51 +51,6 @@ const BINARY_HEADER = Buffer.from("CHATLINE-BENCH\n\0");
 
 const sleep = (delay: number) => new Promise((resolve) => setTimeout(resolve, delay));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The newest modification time among the sources the build is made from. */
-function newestSourceMtime(): number {
-  let newest = 0;
-  for (const root of ["src", "prisma", "server.ts", "next.config.mjs"]) {
-    if (!existsSync(root)) continue;
-    const files = statSync(root).isDirectory()
-      ? readdirSync(root, { recursive: true, withFileTypes: true })
-          .filter((entry) => entry.isFile() && !entry.parentPath.includes(`src${path.sep}generated`))
-          .map((entry) => path.join(entry.parentPath, entry.name))
-      : [root];
-    for (const file of files) newest = Math.max(newest, statSync(file).mtimeMs);
-  }
-  return newest;
-}
-
-/** The production build, made first with `--build true`; without it the scenario stops and says how to make it. */
-function ensureBuild(build: boolean): void {
-  if (build) {
-    console.log("uploads: building (npm run build) ...");
-    const result = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
-    if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
-  }
-  const missing = [BUILD_ID, SERVER_ENTRY].find((file) => !existsSync(file));
-  if (missing) {
-    console.error(
-      `uploads measures the production build (the attachment routes are Next.js route handlers), and ${missing} is missing: ` +
-        "run `npm run build` first (a few minutes), or pass --build true to have this scenario run it.",
-    );
-    process.exit(1);
-  }
-  if (newestSourceMtime() > Math.min(statSync(BUILD_ID).mtimeMs, statSync(SERVER_ENTRY).mtimeMs)) {
-    console.warn("uploads: WARNING the build is older than src/ (or server.ts, prisma/): it measures the old code; --build true rebuilds.");
-  }
-}
 
 // ---------------------------------------------------------------------------
 // The server under test
@@ -367,7 +321,9 @@ async function measureStep(
         next += 1;
         const t0 = performance.now();
         try {
-          bytes += await job(index);
+          // Not `bytes += await job()`: that reads `bytes` before the await and loses the other workers' additions.
+          const moved = await job(index);
+          bytes += moved;
           latencies.push(performance.now() - t0);
         } catch (error) {
           errors.push(error instanceof Error ? error.message : String(error));
@@ -435,7 +391,7 @@ export async function runUploads(options: Map<string, string>): Promise<void> {
   const downloadCount = numberOption(options, "downloads", 10);
   if (sizesMiB.length === 0 || concurrencies.length === 0) throw new Error("uploads: --sizes and --concurrency need at least one value");
   if (Math.max(...sizesMiB) > 100) throw new Error("uploads: the server is started with MESSAGING_MAX_FILE_SIZE=100 MiB; --sizes must stay within it");
-  ensureBuild(options.get("build") === "true");
+  ensureProductionBuild("uploads", { build: options.get("build") === "true", entries: [SERVER_ENTRY], why: "the attachment routes are Next.js route handlers" });
 
   console.log(
     `uploads: ${SERVER_ENTRY} (NODE_ENV=production, build ${statSync(BUILD_ID).mtime.toISOString()}), files on the local disk (${tmpdir()}); ` +
@@ -447,15 +403,8 @@ export async function runUploads(options: Map<string, string>): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "chatline-bench-uploads-"));
   let server: RunningServer | undefined;
   let client: NodeTrpcClient | undefined;
-  const killServer = () => server?.child.kill("SIGKILL");
-  const onSignal = () => {
-    killServer();
-    process.exit(130);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("exit", killServer);
-  let errorCount = 0;
+  const stopKillingOnExit = killOnExit(() => server?.child.kill("SIGKILL"));
+  let errorCount: number;
   try {
     const photo = await makeJpeg(IMAGE_WIDTH, IMAGE_HEIGHT);
     const smallPhoto = await makeJpeg(640, 480);
@@ -560,9 +509,7 @@ export async function runUploads(options: Map<string, string>): Promise<void> {
     if (server) await stopServer(server);
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.off("exit", killServer);
+    stopKillingOnExit();
   }
   if (errorCount > 0) process.exit(1);
 }
