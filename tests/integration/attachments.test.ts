@@ -1,23 +1,24 @@
-import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import pg from "pg";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { handleDiscard, handleDownload, handleUpload, type AttachmentRouteDeps } from "~/features/attachments/attachment-routes";
 import { sweepAttachments } from "~/features/attachments/attachment-sweeper";
 import { attachmentsOf, type Attachment } from "~/features/attachments/contracts";
-import { attachmentRuntime, configureAttachments } from "~/features/attachments/runtime";
+import { attachmentRuntime } from "~/features/attachments/runtime";
 import { type LocalAttachmentStorage } from "~/features/attachments/storage/local-storage";
 import { receiveUpload } from "~/features/attachments/upload";
 import { loadSessionUser } from "~/features/auth/auth.service";
+import { MessageWriter } from "~/features/messages/message-writer";
 import { notificationRuntime } from "~/features/notifications/runtime";
 import { findExportSubject, userExportSchema, writeUserExport } from "~/features/ops/export";
 import { runRetention } from "~/features/ops/retention";
 import { invalidateMessagingLimits } from "~/features/settings/settings.service";
+import { createDatabase } from "~/server/db/client";
 import { codeOf } from "../helpers/error-code";
-import { startS3TestServer } from "../helpers/s3-server";
+import { bodyOf, png, sha } from "../helpers/attachment-files";
 import { startTestServer, TEST_APP_ORIGIN, type TestServer } from "../helpers/test-server";
 
 // Attachments end to end below the browser: the upload route handler (a Web
@@ -63,16 +64,6 @@ async function pair(label: string) {
   return { ana, ben, anaClient, benClient, conversationId: conversation.id };
 }
 
-function bodyOf(bytes: Buffer, chunkSize = 16 * 1024): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(new Uint8Array(bytes.subarray(offset, offset + chunkSize)));
-      offset += chunkSize;
-    },
-  });
-}
 
 async function upload(
   userId: string,
@@ -98,13 +89,7 @@ async function download(userId: string, attachmentId: string, variant: "file" | 
   return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-async function png(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
-    .png()
-    .toBuffer();
-}
 
-const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 /** Every file in the upload directory, `.part` files included. */
 async function filesOnDisk(): Promise<string[]> {
@@ -222,10 +207,8 @@ describe("uploading", () => {
     await expect(
       receiveUpload(deps, user, { conversationId, name: "cut.png", contentLength: image.length, body: Readable.from(breaksOff()) }),
     ).rejects.toThrow("the connection was reset");
-    const short = await upload(ana.id, conversationId, "short.png", image.subarray(0, 1000), { contentLength: String(image.length) }).catch(
-      (error: unknown) => ({ status: 0, error: { code: "CLIENT", message: String(error) } }),
-    );
-    expect(short.status).not.toBe(201);
+    const short = await upload(ana.id, conversationId, "short.png", image.subarray(0, 1000), { contentLength: String(image.length) });
+    expect(short).toMatchObject({ status: 400, error: { message: "The upload of short.png was cut off. Try again." } });
     expect(await t.server.database.prisma.attachment.count({ where: { conversationId } })).toBe(0);
     expect(await filesOf(conversationId)).toEqual([]);
   });
@@ -414,58 +397,86 @@ describe("files elsewhere", () => {
     ]);
   });
 
-  it("runs the same way on an S3 bucket", async () => {
-    const s3 = await startS3TestServer();
-    const prefix = `app-${Date.now()}/`;
-    const s3App = await startTestServer({
-      RETENTION_INTERVAL_MS: "0",
-      MESSAGING_ALLOW_FILE_ATTACHMENTS: "true",
-      S3_BUCKET: s3.config.bucket,
-      S3_REGION: s3.config.region,
-      S3_ENDPOINT: s3.config.endpoint,
-      S3_ACCESS_KEY_ID: s3.config.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-      S3_FORCE_PATH_STYLE: String(s3.config.forcePathStyle),
-      S3_PREFIX: prefix,
-    });
+});
+
+describe("races and early ends", () => {
+  const onPostgres = process.env.DATABASE_URL !== undefined;
+
+  it("refuses an upload whose client is gone before it is read, and keeps nothing", async () => {
+    const { ana, conversationId } = await pair("early");
+    const user = (await loadSessionUser(t.server.database.prisma, ana.id))!;
+    const gone = new Readable({ read() {} });
+    gone.destroy(new Error("the client went away"));
+    await expect(receiveUpload(deps, user, { conversationId, name: "gone.png", contentLength: 5000, body: gone })).rejects.toThrow(
+      "the client went away",
+    );
+    const aborted = new AbortController();
+    aborted.abort();
+    const request = new Request(`${TEST_APP_ORIGIN}/api/attachments?conversationId=${conversationId}&name=a.png`, {
+      method: "POST",
+      headers: { cookie: await t.sessionCookie(ana.id), "content-length": "10" },
+      body: bodyOf(Buffer.alloc(10)),
+      duplex: "half",
+      signal: aborted.signal,
+    } as RequestInit);
+    expect((await handleUpload(request, deps)).status).toBe(400);
+    expect(await t.server.database.prisma.attachment.count({ where: { conversationId } })).toBe(0);
+    expect(await filesOf(conversationId)).toEqual([]);
+  });
+
+  it("keeps a queued file that a row still refers to (the queue is a hint)", async () => {
+    const prisma = t.server.database.prisma;
+    const { ana, anaClient, conversationId } = await pair("hint");
+    const file = (await upload(ana.id, conversationId, "kept.png", await png(30, 30))).attachment!;
+    await anaClient.api.messages.send.mutate({ conversationId, content: "", clientMessageId: "hint-1", attachmentIds: [file.id] });
+    // As the deletion rule leaves it when its DELETE then finds the row claimed.
+    await prisma.attachmentFileDeletion.create({ data: { storageKey: `${conversationId}/${file.id}` } });
+    await sweepAttachments({ prisma, storage });
+    expect(await filesOf(conversationId)).toHaveLength(2);
+    expect(await prisma.attachmentFileDeletion.count({ where: { storageKey: { startsWith: conversationId } } })).toBe(0);
+  });
+
+  it.skipIf(!onPostgres)("two sends racing for one file on two connections: one gets it", async () => {
+    const { ana, conversationId } = await pair("race-pg");
+    const file = (await upload(ana.id, conversationId, "raced.png", await png(20, 20))).attachment!;
+    const second = createDatabase(t.database.connectionString, { poolSize: 2 });
     try {
-      const runtime = attachmentRuntime()!;
-      expect(runtime.storage.kind).toBe("s3");
-      const s3Deps = { prisma: s3App.server.database.prisma, storage: runtime.storage, allowedOrigins: runtime.allowedOrigins };
-      const [ana, ben] = await Promise.all([s3App.createUser({ name: "S3 Ana" }), s3App.createUser({ name: "S3 Ben" })]);
-      const anaClient = await s3App.client({ userId: ana.id, origin: TEST_APP_ORIGIN });
-      const { id: conversationId } = await anaClient.api.conversations.createDirect.mutate({ recipientId: ben.id });
-      const image = await png(900, 600);
-      const post = new Request(`${TEST_APP_ORIGIN}/api/attachments?conversationId=${conversationId}&name=s3.png`, {
-        method: "POST",
-        headers: { cookie: await s3App.sessionCookie(ana.id), "content-length": String(image.length) },
-        body: bodyOf(image),
-        duplex: "half",
-      } as RequestInit);
-      const uploaded = (await (await handleUpload(post, s3Deps)).json()) as { attachment: Attachment };
-      expect(uploaded.attachment).toMatchObject({ width: 900, height: 600, hasThumbnail: true });
-      const message = await anaClient.api.messages.send.mutate({ conversationId, content: "", clientMessageId: "s3-1", attachmentIds: [uploaded.attachment.id] });
-      const get = async (variant: "file" | "thumbnail") => {
-        const url = `${TEST_APP_ORIGIN}/api/attachments/${uploaded.attachment.id}${variant === "thumbnail" ? "/thumbnail" : ""}`;
-        const response = await handleDownload(new Request(url, { headers: { cookie: await s3App.sessionCookie(ben.id) } }), s3Deps, uploaded.attachment.id, variant);
-        return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
-      };
-      expect(sha((await get("file")).bytes)).toBe(sha(image));
-      expect((await sharp((await get("thumbnail")).bytes).metadata()).width).toBe(640);
-      const keys = async () => {
-        const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.config.bucket, Prefix: prefix }));
-        return (listed.Contents ?? []).map((object) => object.Key).sort();
-      };
-      expect(await keys()).toEqual([`${prefix}${conversationId}/${uploaded.attachment.id}`, `${prefix}${conversationId}/${uploaded.attachment.id}.thumb.webp`]);
-      await anaClient.api.messages.delete.mutate({ messageId: message.id });
-      await expect.poll(keys).toEqual([]);
-      expect((await get("file")).status).toBe(404);
+      const realtime = { publish: async () => undefined };
+      const writers = [new MessageWriter({ prisma: t.server.database.prisma, realtime }), new MessageWriter({ prisma: second.prisma, realtime })];
+      const sent = await Promise.all(
+        writers.map((writer, n) =>
+          writer.write({ senderId: ana.id, conversationId, clientMessageId: `race-pg-${n}`, content: "", attachments: [file] }),
+        ),
+      );
+      expect(sent.filter((message) => message !== null)).toHaveLength(1);
+      const claimed = await t.server.database.prisma.attachment.findUniqueOrThrow({ where: { id: file.id } });
+      expect(claimed.messageId).toBe(sent.find((message) => message !== null)!.id);
     } finally {
-      await s3App.close();
-      await s3.clear(prefix).catch(() => undefined);
-      await s3.close();
-      // The file's other tests use the first server's storage.
-      configureAttachments({ storage, allowedOrigins: deps.allowedOrigins });
+      await second.close();
     }
+  });
+
+  it.skipIf(!onPostgres)("the sweep leaves an old unsent file that a send claims while it runs", async () => {
+    const prisma = t.server.database.prisma;
+    const { ana, anaClient, conversationId } = await pair("sweep-race");
+    const file = (await upload(ana.id, conversationId, "late.png", await png(20, 20))).attachment!;
+    await prisma.attachment.update({ where: { id: file.id }, data: { createdAt: new Date(Date.now() - 25 * 3600 * 1000) } });
+    const carrier = await anaClient.api.messages.send.mutate({ conversationId, content: "carrier", clientMessageId: "sweep-race-1" });
+    // A send's claim, held open across the sweep.
+    const claimer = new pg.Client({ connectionString: t.database.connectionString });
+    await claimer.connect();
+    try {
+      await claimer.query("BEGIN");
+      await claimer.query("UPDATE attachments SET message_id = $1 WHERE id = $2", [carrier.id, file.id]);
+      const sweeping = sweepAttachments({ prisma, storage });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await claimer.query("COMMIT");
+      await sweeping;
+      await sweepAttachments({ prisma, storage });
+    } finally {
+      await claimer.end();
+    }
+    expect(await prisma.attachment.count({ where: { id: file.id } })).toBe(1);
+    expect(await filesOf(conversationId)).toHaveLength(2);
   });
 });

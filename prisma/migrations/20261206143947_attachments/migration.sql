@@ -35,6 +35,9 @@ CREATE UNIQUE INDEX "attachments_storage_key_key" ON "attachments"("storage_key"
 CREATE INDEX "attachments_message_id_idx" ON "attachments"("message_id");
 
 -- CreateIndex
+CREATE INDEX "attachments_thumbnail_key_idx" ON "attachments"("thumbnail_key");
+
+-- CreateIndex
 CREATE INDEX "attachments_status_created_at_idx" ON "attachments"("status", "created_at");
 
 -- AddForeignKey

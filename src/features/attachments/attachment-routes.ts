@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { z } from "zod";
 import type { ReadableStream as NodeWebStream } from "node:stream/web";
 import { loadSessionUser } from "~/features/auth/auth.service";
 import type { SessionUser } from "~/features/auth/contracts";
@@ -33,6 +34,8 @@ export function attachmentRouteDeps(): AttachmentRouteDeps {
   if (!runtime) throw new Error("Attachments are not configured: server.ts configures them before serving.");
   return { prisma: db(), ...runtime };
 }
+
+const attachmentIdSchema = z.uuid();
 
 const STATUS: Record<UploadErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -91,6 +94,7 @@ export async function handleUpload(request: Request, deps: AttachmentRouteDeps):
     const query = uploadQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!query.success) return refusal("BAD_REQUEST", query.error.issues[0]?.message ?? "That upload is not valid.");
     if (!request.body) return refusal("BAD_REQUEST", "The upload has no file.");
+    if (request.signal.aborted) return refusal("BAD_REQUEST", "The upload was cancelled.");
     const length = request.headers.get("content-length");
     const body = Readable.fromWeb(request.body as unknown as NodeWebStream<Uint8Array>);
     // A client that goes away mid-upload fails the stream, so nothing is kept.
@@ -127,7 +131,7 @@ export async function handleDownload(
   variant: "file" | "thumbnail",
 ): Promise<Response> {
   try {
-    if (!/^[0-9a-f-]{36}$/i.test(attachmentId)) return refusal("NOT_FOUND", "That file does not exist.");
+    if (!attachmentIdSchema.safeParse(attachmentId).success) return refusal("NOT_FOUND", "That file does not exist.");
     const user = await signedInMember(request, deps.prisma);
     await requireMessagingEnabled(deps.prisma);
     const { attachment, object } = await openAttachment(deps, user, attachmentId, variant);
@@ -159,7 +163,7 @@ export async function handleDownload(
 export async function handleDiscard(request: Request, deps: AttachmentRouteDeps, attachmentId: string): Promise<Response> {
   try {
     if (!sameOrigin(request, deps)) return refusal("FORBIDDEN", "Cross-site requests are not allowed.");
-    if (!/^[0-9a-f-]{36}$/i.test(attachmentId)) return refusal("NOT_FOUND", "That file does not exist.");
+    if (!attachmentIdSchema.safeParse(attachmentId).success) return refusal("NOT_FOUND", "That file does not exist.");
     const user = await signedInMember(request, deps.prisma);
     await removeUnsentUpload(deps, user, attachmentId);
     return new Response(null, { status: 204 });

@@ -24,12 +24,17 @@ export async function sweepAttachments(deps: { prisma: Db; storage: AttachmentSt
   const unsentBefore = new Date(now.getTime() - UNSENT_UPLOAD_MS);
   let abandonedUploads = 0;
   for (;;) {
+    // A send claiming one of them meanwhile holds its row: skipped (SKIP LOCKED), and the
+    // conditions are repeated outside, where a row changed by a commit is checked again.
     const removed = await deps.prisma.$executeRaw`
-      DELETE FROM attachments WHERE id IN (
+      DELETE FROM attachments a WHERE a.id IN (
         SELECT id FROM attachments
          WHERE (status = 'UPLOADING' AND created_at < ${abandonedBefore})
             OR (status = 'READY' AND message_id IS NULL AND created_at < ${unsentBefore})
-         LIMIT ${BATCH})`;
+         ORDER BY created_at LIMIT ${BATCH}
+         FOR UPDATE SKIP LOCKED)
+        AND ((a.status = 'UPLOADING' AND a.created_at < ${abandonedBefore})
+          OR (a.status = 'READY' AND a.message_id IS NULL AND a.created_at < ${unsentBefore}))`;
     abandonedUploads += removed;
     if (removed < BATCH) break;
   }

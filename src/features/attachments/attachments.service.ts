@@ -102,35 +102,50 @@ export async function openAttachment(
 
 /** Takes back a file its uploader has not sent (removed from the composer). */
 export async function removeUnsentUpload(deps: { prisma: Db; storage: AttachmentStorage }, user: SessionUser, attachmentId: string) {
-  const row = await deps.prisma.attachment.findFirst({
-    where: { id: attachmentId.toLowerCase(), uploaderId: user.id, messageId: null },
-    select: { id: true },
-  });
-  if (!row) throw new DomainError("NOT_FOUND", "That file does not exist or was already sent.");
-  await discardAttachments(deps, [row.id]);
+  const removed = await discardUnsent(deps, { ids: [attachmentId.toLowerCase()], uploaderId: user.id });
+  if (removed === 0) throw new DomainError("NOT_FOUND", "That file does not exist or was already sent.");
 }
 
 /**
- * Deletes the attachment rows `ids` and at once their files (and any `extraKeys`),
- * then the queue entries the rows' deletion made. A storage failure leaves the
- * entries for the sweep.
+ * Deletes the unsent attachments `ids` (of `uploaderId`, when given) and at once
+ * their files (and any `extraKeys`). One statement decides, so a send that claims
+ * one meanwhile keeps it. A storage failure leaves the queue entries for the sweep.
+ * Returns how many it deleted.
  */
-export async function discardAttachments(
+export async function discardUnsent(
   deps: { prisma: Db; storage: AttachmentStorage },
-  ids: readonly string[],
+  which: { ids: readonly string[]; uploaderId?: string },
   extraKeys: readonly string[] = [],
-): Promise<void> {
+): Promise<number> {
   const deleted = await deps.prisma.$queryRaw<{ storage_key: string; thumbnail_key: string | null }[]>`
-    DELETE FROM attachments WHERE id = ANY(${[...ids]}::uuid[]) RETURNING storage_key, thumbnail_key`;
-  const keys = [...new Set([...deleted.flatMap((row) => [row.storage_key, row.thumbnail_key ?? []].flat()), ...extraKeys])];
+    DELETE FROM attachments
+     WHERE id = ANY(${[...which.ids]}::uuid[]) AND message_id IS NULL
+       AND (${which.uploaderId ?? null}::uuid IS NULL OR uploader_id = ${which.uploaderId ?? null}::uuid)
+    RETURNING storage_key, thumbnail_key`;
+  const keys = [...new Set([...deleted.flatMap((row) => (row.thumbnail_key ? [row.storage_key, row.thumbnail_key] : [row.storage_key])), ...extraKeys])];
   await deleteStoredFiles(deps, keys);
+  return deleted.length;
 }
 
-/** Deletes files from the storage, then their entries in the deletion queue. */
+/**
+ * Deletes from the storage the files of `keys` that no attachment row refers to,
+ * then their entries in the deletion queue. The queue is a hint, not an order: the
+ * rule that fills it runs before the DELETE that fires it, which may then leave a
+ * row standing (a send claimed it first). Such an entry is dropped while its row
+ * still stands; one whose row has just gone stays for the next sweep.
+ */
 export async function deleteStoredFiles(deps: { prisma: Db; storage: AttachmentStorage }, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
-  await deps.storage.delete(keys);
-  await deps.prisma.$executeRaw`DELETE FROM attachment_file_deletions WHERE storage_key = ANY(${[...keys]}::text[])`;
+  const unreferenced = await deps.prisma.$queryRaw<{ key: string }[]>`
+    SELECT k AS key FROM unnest(${[...keys]}::text[]) AS k
+     WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.storage_key = k OR a.thumbnail_key = k)`;
+  const deletable = unreferenced.map((row) => row.key);
+  if (deletable.length > 0) await deps.storage.delete(deletable);
+  await deps.prisma.$executeRaw`
+    DELETE FROM attachment_file_deletions q
+     WHERE q.storage_key = ANY(${deletable}::text[])
+        OR (q.storage_key = ANY(${[...keys]}::text[])
+            AND EXISTS (SELECT 1 FROM attachments a WHERE a.storage_key = q.storage_key OR a.thumbnail_key = q.storage_key))`;
 }
 
 /**

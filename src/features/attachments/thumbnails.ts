@@ -1,12 +1,14 @@
-import type { Readable } from "node:stream";
 import sharp from "sharp";
 
 // Thumbnails of uploaded images: at most THUMBNAIL_SIZE on the longer side,
 // turned upright (EXIF orientation), as WebP, the first frame of an animation.
-// sharp holds the encoded image while it decodes it, so at most two run at once
-// (their memory is bounded by the settings' file size and by MAX_INPUT_PIXELS).
+// sharp decodes from memory (it would buffer a stream whole anyway), so images
+// over MAX_THUMBNAIL_INPUT_BYTES get none (they are shown as files), and at most
+// two are made at once: thumbnails hold at most twice that.
 
 export const THUMBNAIL_SIZE = 640;
+/** Larger images are kept as files, without a thumbnail or their size. */
+export const MAX_THUMBNAIL_INPUT_BYTES = 32 * 1024 * 1024;
 /** A decompression bomb (a small file of a billion pixels) is refused instead of decoded. */
 const MAX_INPUT_PIXELS = 100_000_000;
 const MAX_CONCURRENT = 2;
@@ -32,14 +34,12 @@ export interface Thumbnail {
   webp: Buffer;
 }
 
-/** Reads an image and makes its thumbnail; rejects if it is not a readable image. */
-export function makeThumbnail(image: Readable): Promise<Thumbnail> {
+/** Makes the thumbnail of an image; rejects if it is not a readable image. */
+export function makeThumbnail(image: Buffer): Promise<Thumbnail> {
   return withSlot(async () => {
-    const decoder = sharp({ limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", animated: false });
-    image.once("error", (error) => decoder.destroy(error));
-    image.pipe(decoder);
+    const decoder = sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", animated: false });
     const [metadata, webp] = await Promise.all([
-      decoder.clone().metadata(),
+      decoder.metadata(),
       decoder
         .clone()
         .rotate()

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable, Transform, type TransformCallback } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import type { SessionUser } from "~/features/auth/contracts";
 import { requireMembership } from "~/features/conversations/membership";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
@@ -7,12 +8,12 @@ import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
 import { logger } from "~/server/logger";
 import { retryIn, takeUserCall, userCallBudget } from "~/server/rate-limits";
-import { discardAttachments, toAttachment } from "./attachments.service";
+import { discardUnsent, toAttachment } from "./attachments.service";
 import { cleanFileName, SNIFF_BYTES, sniffContentType } from "./content-sniffing";
 import { isInlineImage, MAX_FILE_NAME_LENGTH, type Attachment, type UploadErrorCode } from "./contracts";
 import { ATTACHMENTS_TURNED_OFF, fileTooLargeMessage, fileTypeNotAllowedMessage, isFileTypeAllowed } from "./file-acceptance";
 import type { AttachmentStorage } from "./storage/attachment-storage";
-import { makeThumbnail } from "./thumbnails";
+import { makeThumbnail, MAX_THUMBNAIL_INPUT_BYTES } from "./thumbnails";
 
 // Receiving a file: checked as it streams in, stored as it streams, never held
 // whole in memory. The bytes pass through an inspector that counts them against
@@ -111,6 +112,23 @@ class UploadInspector extends Transform {
 
 /** Stores an uploaded file of a member of the conversation; the attachment is READY and not yet sent. */
 export async function receiveUpload(deps: UploadDeps, user: SessionUser, file: IncomingFile): Promise<Attachment> {
+  // From the start: a body that fails before it is read (the client went away during
+  // the checks) must fail this upload, not the process.
+  let bodyError: unknown;
+  const noteBodyError = (error: unknown) => void (bodyError ??= error);
+  file.body.on("error", noteBodyError);
+  try {
+    return await receive(deps, user, file, () => bodyError);
+  } catch (error) {
+    // Refused before or while reading: stop taking the rest.
+    file.body.destroy();
+    throw error;
+  } finally {
+    file.body.off("error", noteBodyError);
+  }
+}
+
+async function receive(deps: UploadDeps, user: SessionUser, file: IncomingFile, bodyError: () => unknown): Promise<Attachment> {
   const name = cleanFileName(file.name, MAX_FILE_NAME_LENGTH);
   const limits = await requireMessagingEnabled(deps.prisma);
   if (!limits.allowFileAttachments) throw new DomainError("FORBIDDEN", ATTACHMENTS_TURNED_OFF);
@@ -141,10 +159,11 @@ export async function receiveUpload(deps: UploadDeps, user: SessionUser, file: I
       { name, expectedBytes: file.contentLength },
       { maxBytes: limits.maxFileSize, allowedTypes: limits.allowedFileTypes },
     );
+    if (file.body.destroyed) throw bodyError() ?? new UploadRefusal("BAD_REQUEST", "The upload was cancelled.");
     file.body.once("error", (error) => inspector.destroy(error));
     await deps.storage.put(keys.file, file.body.pipe(inspector), { contentType: "application/octet-stream" });
     const contentType = inspector.contentType ?? "application/octet-stream";
-    const image = isInlineImage({ contentType }) ? await thumbnailOf(deps.storage, keys, name) : null;
+    const image = isInlineImage({ contentType }) ? await thumbnailOf(deps.storage, keys, name, inspector.received) : null;
     const row = await deps.prisma.attachment.update({
       where: { id },
       data: {
@@ -158,20 +177,22 @@ export async function receiveUpload(deps: UploadDeps, user: SessionUser, file: I
     });
     return toAttachment(row);
   } catch (error) {
-    file.body.destroy();
-    await discardAttachments(deps, [id], [keys.file, keys.thumbnail]).catch((cleanupError: unknown) =>
+    await discardUnsent(deps, { ids: [id] }, [keys.file, keys.thumbnail]).catch((cleanupError: unknown) =>
       logger.warn({ err: cleanupError, attachmentId: id }, "cleaning up a refused upload failed; the sweep will retry"),
     );
     throw error;
   }
 }
 
-async function thumbnailOf(storage: AttachmentStorage, keys: { file: string; thumbnail: string }, name: string) {
+/** The image's thumbnail and size; none for an image too large to decode here (it is kept as a file). */
+async function thumbnailOf(storage: AttachmentStorage, keys: { file: string; thumbnail: string }, name: string, size: number) {
+  if (size > MAX_THUMBNAIL_INPUT_BYTES) return null;
   const stored = await storage.get(keys.file);
   if (!stored) throw new Error(`The stored file ${keys.file} vanished before its thumbnail was made.`);
+  const image = await buffer(stored.body);
   let thumbnail;
   try {
-    thumbnail = await makeThumbnail(stored.body);
+    thumbnail = await makeThumbnail(image);
   } catch {
     throw new UploadRefusal("UNSUPPORTED_MEDIA_TYPE", `${name} could not be read as an image.`);
   }
