@@ -380,13 +380,13 @@ describe("files elsewhere", () => {
     const { ana, ben, anaClient, benClient, conversationId } = await pair("elsewhere");
     const photo = (await upload(ana.id, conversationId, "beach.png", await png(40, 30))).attachment!;
     await anaClient.api.messages.send.mutate({ conversationId, content: "", clientMessageId: "elsewhere-1", attachmentIds: [photo.id] });
-    const gone = (await upload(ana.id, conversationId, "gone.png", await png(40, 30))).attachment!;
-    const deleted = await anaClient.api.messages.send.mutate({ conversationId, content: "x", clientMessageId: "elsewhere-2", attachmentIds: [gone.id] });
-    await anaClient.api.messages.delete.mutate({ messageId: deleted.id });
-
     await notificationRuntime()!.notifier.drain();
     const [notification] = (await benClient.api.notifications.list.query({})).items;
     expect(notification?.body).toBe("📎 beach.png");
+
+    const gone = (await upload(ana.id, conversationId, "gone.png", await png(40, 30))).attachment!;
+    const deleted = await anaClient.api.messages.send.mutate({ conversationId, content: "x", clientMessageId: "elsewhere-2", attachmentIds: [gone.id] });
+    await anaClient.api.messages.delete.mutate({ messageId: deleted.id });
 
     let text = "";
     await writeUserExport(prisma, (await findExportSubject(prisma, ben.id))!, async (chunk) => void (text += chunk), { includeOthers: true });
