@@ -67,6 +67,7 @@ test("a pasted screenshot reaches the other side as an image that opens in a vie
   await expect(pending).toHaveAttribute("data-state", "done");
   await expect(pending).toHaveAccessibleName(/^Pasted image .+\.png$/);
   await composer(ana.page).fill("the new logo");
+  await ana.page.screenshot({ path: `${SCREENSHOT_DIR}/attachment-composer.png` });
   await composer(ana.page).press("Enter");
   await expect(pending).toHaveCount(0);
 
@@ -84,6 +85,7 @@ test("a pasted screenshot reaches the other side as an image that opens in a vie
   const full = viewer.getByRole("img", { name: /^Pasted image/ });
   await expect.poll(() => full.evaluate((element: HTMLImageElement) => element.complete && element.naturalHeight)).toBe(160);
   await expect(viewer.getByRole("link", { name: /^Download Pasted image/ })).toBeVisible();
+  await ben.page.screenshot({ path: `${SCREENSHOT_DIR}/attachment-viewer.png` });
   await ben.page.keyboard.press("Escape");
   await expect(viewer).toHaveCount(0);
 });
@@ -102,6 +104,7 @@ test("a document is a card with a download, and a .png that is really HTML is re
   const refused = ana.page.getByTestId("pending-attachment");
   await expect(refused).toHaveAttribute("data-state", "failed");
   await expect(refused.getByRole("alert")).toContainText("cat.png is a file of type text/html, which is not allowed here.");
+  await ana.page.screenshot({ path: `${SCREENSHOT_DIR}/attachment-refused.png` });
   await refused.getByRole("button", { name: "Remove cat.png" }).click();
   await expect(refused).toHaveCount(0);
 
@@ -112,6 +115,7 @@ test("a document is a card with a download, and a .png that is really HTML is re
 
   const download = messageList(ben.page).getByRole("link", { name: "Download Q3 report.pdf" });
   await expect(download).toBeVisible();
+  await ben.page.screenshot({ path: `${SCREENSHOT_DIR}/attachment-file.png` });
   await expect(messageList(ben.page).getByText(/^PDF · \d+ B$/)).toBeVisible();
   const [file] = await Promise.all([ben.page.waitForEvent("download"), download.click()]);
   expect(file.suggestedFilename()).toBe("Q3 report.pdf");

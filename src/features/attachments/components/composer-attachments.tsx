@@ -1,5 +1,6 @@
 "use client";
 
+import { useState } from "react";
 import { RotateCwIcon, XIcon } from "lucide-react";
 import { Button } from "~/components/ui/button";
 import { Progress } from "~/components/ui/progress";
@@ -37,17 +38,20 @@ function PendingAttachment({ upload, onRemove, onRetry }: { upload: PendingUploa
   const { label, kind } = describeFileType(upload.name, upload.type);
   const percent = Math.round(upload.progress * 100);
   const failed = upload.state === "failed";
+  // A preview the browser cannot draw (a "picture" that is not one) gives way to the icon.
+  const [previewBroken, setPreviewBroken] = useState(false);
+  const preview = upload.previewUrl && !previewBroken && !failed ? upload.previewUrl : null;
   return (
     <li
       data-testid="pending-attachment"
       data-state={upload.state}
       aria-label={upload.name}
-      className={cn("bg-background flex w-60 shrink-0 items-center gap-2 rounded-lg border p-2", failed && "border-destructive")}
+      className={cn("bg-background flex w-60 shrink-0 items-center gap-2 rounded-lg border p-2", failed && "border-destructive w-80")}
     >
-      {upload.previewUrl ? (
+      {preview ? (
         // A local object URL: next/image has nothing to optimise.
         // eslint-disable-next-line @next/next/no-img-element
-        <img src={upload.previewUrl} alt="" className="bg-muted size-10 shrink-0 rounded object-cover" />
+        <img src={preview} alt="" className="bg-muted size-10 shrink-0 rounded object-cover" onError={() => setPreviewBroken(true)} />
       ) : (
         <FileIconTile kind={kind} />
       )}
@@ -58,7 +62,7 @@ function PendingAttachment({ upload, onRemove, onRetry }: { upload: PendingUploa
         {upload.state === "uploading" ? (
           <Progress value={percent} aria-label={`Uploading ${upload.name}`} className="h-1.5" />
         ) : failed ? (
-          <span className="text-destructive line-clamp-2 text-xs" title={upload.error} role="alert">
+          <span className="text-destructive line-clamp-3 text-xs" title={upload.error} role="alert">
             {upload.error}
           </span>
         ) : (
