@@ -37,6 +37,22 @@ async function converse(from: Member, to: Member) {
   await expect(messageList(to.page).getByText(hello)).toBeVisible();
 }
 
+const PDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/** A PDF dropped on the conversation, as a file dragged from the desktop is. */
+async function dropPdf(page: Page, name: string) {
+  await messageList(page).evaluate(
+    (element, file) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([file.text], file.name, { type: "application/pdf" }));
+      for (const type of ["dragenter", "dragover", "drop"]) {
+        element.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    },
+    { name, text: PDF },
+  );
+}
+
 /** A 240×160 PNG drawn by the page itself, pasted into the composer as a screenshot would be. */
 async function pasteScreenshot(page: Page) {
   await composer(page).evaluate(async (element) => {
@@ -131,4 +147,41 @@ test("a document is a card with a download, and a .png that is really HTML is re
   // Someone outside the conversation gets nothing.
   const outsider = await newMember(browser, "doc-outsider");
   expect((await outsider.page.request.get((await download.getAttribute("href"))!)).status()).toBe(404);
+});
+
+test("a send waits for its dropped file's upload, and a cancelled upload is gone", async ({ browser }) => {
+  const ana = await newMember(browser, "drop-ana");
+  const ben = await newMember(browser, "drop-ben");
+  await converse(ana, ben);
+
+  // The upload is held on its way to the server, as on a slow connection.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await ana.page.route(/\/api\/attachments\?/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await dropPdf(ana.page, "plan.pdf");
+  const pending = ana.page.getByTestId("pending-attachment");
+  await expect(pending).toHaveAttribute("data-state", "uploading");
+  await composer(ana.page).fill("the plan, as promised");
+  await composer(ana.page).press("Enter");
+  await expect(ana.page.getByText("Sending when the upload finishes…")).toBeVisible();
+  // Nothing has gone out yet.
+  await ben.page.waitForTimeout(500);
+  await expect(messageList(ben.page).getByText("the plan, as promised")).toHaveCount(0);
+
+  release();
+  await expect(messageList(ben.page).getByText("the plan, as promised")).toBeVisible();
+  await expect(messageList(ben.page).getByRole("link", { name: "Download plan.pdf" })).toBeVisible();
+  await expect(pending).toHaveCount(0);
+  await ana.page.unroute(/\/api\/attachments\?/);
+
+  // An upload that never finishes is cancelled from its card, and nothing is sent.
+  await ana.page.route(/\/api\/attachments\?/, () => new Promise<void>(() => undefined));
+  await pasteScreenshot(ana.page);
+  await expect(pending).toHaveAttribute("data-state", "uploading");
+  await pending.getByRole("button", { name: /^Cancel uploading Pasted image/ }).click();
+  await expect(pending).toHaveCount(0);
+  await expect(ana.page.getByRole("button", { name: "Send" })).toBeDisabled();
 });
