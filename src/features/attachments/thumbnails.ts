@@ -2,15 +2,16 @@ import sharp from "sharp";
 
 // Thumbnails of uploaded images: at most THUMBNAIL_SIZE on the longer side,
 // turned upright (EXIF orientation), as WebP, the first frame of an animation.
-// sharp decodes from memory (it would buffer a stream whole anyway), so images
-// over MAX_THUMBNAIL_INPUT_BYTES get none (they are shown as files), and at most
-// two are made at once: thumbnails hold at most twice that.
+// sharp decodes from memory (it would buffer a stream whole anyway). At most two
+// are made at once, each reading its image only once it has its turn, so
+// thumbnails hold at most twice MAX_THUMBNAIL_INPUT_BYTES. Images over that size,
+// or over MAX_INPUT_PIXELS, get none: they are kept as files.
 
 export const THUMBNAIL_SIZE = 640;
 /** Larger images are kept as files, without a thumbnail or their size. */
 export const MAX_THUMBNAIL_INPUT_BYTES = 32 * 1024 * 1024;
-/** A decompression bomb (a small file of a billion pixels) is refused instead of decoded. */
-const MAX_INPUT_PIXELS = 100_000_000;
+/** A decompression bomb (a small file of a billion pixels) is never decoded. */
+export const MAX_INPUT_PIXELS = 100_000_000;
 const MAX_CONCURRENT = 2;
 
 let running = 0;
@@ -34,21 +35,36 @@ export interface Thumbnail {
   webp: Buffer;
 }
 
-/** Makes the thumbnail of an image; rejects if it is not a readable image. */
-export function makeThumbnail(image: Buffer): Promise<Thumbnail> {
+/** The file is not an image sharp can read. */
+export class UnreadableImage extends Error {
+  constructor(cause: unknown) {
+    super("The file could not be read as an image.", { cause });
+    this.name = "UnreadableImage";
+  }
+}
+
+/**
+ * Reads an image (`read`, once it has its turn) and makes its thumbnail: null for
+ * one of more than MAX_INPUT_PIXELS (it stays a file); UnreadableImage if it is no
+ * image. What `read` throws passes through.
+ */
+export function makeThumbnail(read: () => Promise<Buffer>): Promise<Thumbnail | null> {
   return withSlot(async () => {
-    const decoder = sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", animated: false });
-    const [metadata, webp] = await Promise.all([
-      decoder.metadata(),
-      decoder
-        .clone()
+    const image = await read();
+    try {
+      // The header alone tells the size: a bomb is never decoded.
+      const metadata = await sharp(image, { limitInputPixels: false }).metadata();
+      if (!metadata.width || !metadata.height) throw new Error("The image has no size.");
+      if (metadata.width * metadata.height > MAX_INPUT_PIXELS) return null;
+      const webp = await sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", animated: false })
         .rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside", withoutEnlargement: true })
         .webp({ quality: 78 })
-        .toBuffer(),
-    ]);
-    const upright = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
-    if (!upright.width || !upright.height) throw new Error("The image has no size.");
-    return { width: upright.width, height: upright.height, webp };
+        .toBuffer();
+      const upright = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
+      return { width: upright.width, height: upright.height, webp };
+    } catch (error) {
+      throw new UnreadableImage(error);
+    }
   });
 }

@@ -13,7 +13,7 @@ import { cleanFileName, SNIFF_BYTES, sniffContentType } from "./content-sniffing
 import { isInlineImage, MAX_FILE_NAME_LENGTH, type Attachment, type UploadErrorCode } from "./contracts";
 import { ATTACHMENTS_TURNED_OFF, fileTooLargeMessage, fileTypeNotAllowedMessage, isFileTypeAllowed } from "./file-acceptance";
 import type { AttachmentStorage } from "./storage/attachment-storage";
-import { makeThumbnail, MAX_THUMBNAIL_INPUT_BYTES } from "./thumbnails";
+import { makeThumbnail, MAX_THUMBNAIL_INPUT_BYTES, UnreadableImage } from "./thumbnails";
 
 // Receiving a file: checked as it streams in, stored as it streams, never held
 // whole in memory. The bytes pass through an inspector that counts them against
@@ -187,15 +187,18 @@ async function receive(deps: UploadDeps, user: SessionUser, file: IncomingFile, 
 /** The image's thumbnail and size; none for an image too large to decode here (it is kept as a file). */
 async function thumbnailOf(storage: AttachmentStorage, keys: { file: string; thumbnail: string }, name: string, size: number) {
   if (size > MAX_THUMBNAIL_INPUT_BYTES) return null;
-  const stored = await storage.get(keys.file);
-  if (!stored) throw new Error(`The stored file ${keys.file} vanished before its thumbnail was made.`);
-  const image = await buffer(stored.body);
   let thumbnail;
   try {
-    thumbnail = await makeThumbnail(image);
-  } catch {
-    throw new UploadRefusal("UNSUPPORTED_MEDIA_TYPE", `${name} could not be read as an image.`);
+    thumbnail = await makeThumbnail(async () => {
+      const stored = await storage.get(keys.file);
+      if (!stored) throw new Error(`The stored file ${keys.file} vanished before its thumbnail was made.`);
+      return buffer(stored.body);
+    });
+  } catch (error) {
+    if (error instanceof UnreadableImage) throw new UploadRefusal("UNSUPPORTED_MEDIA_TYPE", `${name} could not be read as an image.`);
+    throw error;
   }
+  if (!thumbnail) return null;
   await storage.put(keys.thumbnail, Readable.from([thumbnail.webp]), { contentType: "image/webp" });
   return thumbnail;
 }
