@@ -57,6 +57,8 @@ async function main() {
     MESSAGING_RATE_LIMIT_PER_MINUTE: "1000",
     // Off by default (an admin turns it on); the attachment tests need it.
     MESSAGING_ALLOW_FILE_ATTACHMENTS: "true",
+    // Every browser of the run signs up from 127.0.0.1; the suite creates more accounts than one address may in an hour.
+    SIGN_UPS_PER_ADDRESS_PER_HOUR: "500",
     // Long enough that a second download right after the first is refused on a slow
     // machine too, short enough for a retried admin export to wait it out (default: 60 s).
     EXPORT_INTERVAL_SECONDS: "20",

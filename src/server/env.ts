@@ -44,6 +44,8 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** The app's public origin; the default follows PORT. */
   APP_URL: optionalNonEmpty.pipe(z.url().optional()),
+  /** Accounts one address may create an hour (each costs a deliberately slow password hash). */
+  SIGN_UPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   /** How many reverse proxies we run in front of the app (they append to X-Forwarded-For). */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Extra origins allowed to open the WebSocket and post to /api/trpc (comma-separated). */

@@ -1,8 +1,8 @@
+import { env } from "~/server/env";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   resetAuthRateLimits,
   SIGN_IN_ATTEMPTS_PER_ACCOUNT,
-  SIGN_UPS_PER_ADDRESS,
   takeSignUpAttempt,
 } from "~/features/auth/auth-rate-limits";
 import { verifyCredentials } from "~/features/auth/auth.service";
@@ -85,7 +85,7 @@ describe("auth.signUp over HTTP", () => {
 
   it("limits sign-ups per address, with when to retry", async () => {
     const address = randomTestAddress();
-    for (let i = 0; i < SIGN_UPS_PER_ADDRESS; i++) expect(await takeSignUpAttempt(address)).toBe(0);
+    for (let i = 0; i < env().SIGN_UPS_PER_ADDRESS_PER_HOUR; i++) expect(await takeSignUpAttempt(address)).toBe(0);
     const { api } = await t.client({ address });
     const email = uniqueEmail("limited");
     const error = await errorOf(api.auth.signUp.mutate({ email, name: "Limited", password: "a good password" }));

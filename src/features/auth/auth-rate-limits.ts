@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { env } from "~/server/env";
 import { getRedis } from "~/server/redis";
 
 // Limits on the two auth operations an attacker can call without an account.
@@ -13,7 +14,6 @@ const SIGN_IN_WINDOW_SECONDS = 15 * 60;
 export const SIGN_IN_ATTEMPTS_PER_ACCOUNT = 10;
 export const SIGN_IN_ATTEMPTS_PER_ADDRESS = 50;
 const SIGN_UP_WINDOW_SECONDS = 60 * 60;
-export const SIGN_UPS_PER_ADDRESS = 20;
 
 interface Limiters {
   signInAccount: RateLimiterAbstract;
@@ -35,7 +35,7 @@ function limiters(): Limiters {
     globalForLimits.__chatlineAuthLimiters = {
       signInAccount: make("auth-signin-account", SIGN_IN_ATTEMPTS_PER_ACCOUNT, SIGN_IN_WINDOW_SECONDS),
       signInAddress: make("auth-signin-ip", SIGN_IN_ATTEMPTS_PER_ADDRESS, SIGN_IN_WINDOW_SECONDS),
-      signUpAddress: make("auth-signup-ip", SIGN_UPS_PER_ADDRESS, SIGN_UP_WINDOW_SECONDS),
+      signUpAddress: make("auth-signup-ip", env().SIGN_UPS_PER_ADDRESS_PER_HOUR, SIGN_UP_WINDOW_SECONDS),
     };
   }
   return globalForLimits.__chatlineAuthLimiters;
