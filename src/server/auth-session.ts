@@ -1,5 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { getToken } from "next-auth/jwt";
+import { loadSessionUser } from "~/features/auth/auth.service";
+import type { SessionUser } from "~/features/auth/contracts";
+import type { PermissionKey } from "~/features/permissions/catalog";
+import type { Db } from "~/server/db/client";
 
 // Reads the next-auth session cookie of an HTTP request or a WebSocket upgrade
 // locally (no round trip to /api/auth/session). Never throws: a missing, expired
@@ -43,4 +47,21 @@ export async function readSession(req: Pick<IncomingMessage, "headers">): Promis
   } catch {
     return null;
   }
+}
+
+/**
+ * For the plain HTTP routes outside tRPC (operations, attachments): the user of the
+ * request's cookie, loaded as tRPC loads it, if the session is live and the account
+ * enabled (401 otherwise) and they hold `permission` (403 otherwise).
+ */
+export async function signedInUser(
+  req: Pick<IncomingMessage, "headers">,
+  prisma: Db,
+  permission: PermissionKey,
+): Promise<SessionUser | 401 | 403> {
+  const session = await readSession(req);
+  if (!session || (session.expiresAt && session.expiresAt.getTime() <= Date.now())) return 401;
+  const user = await loadSessionUser(prisma, session.userId);
+  if (!user) return 401;
+  return user.permissions.includes(permission) ? user : 403;
 }

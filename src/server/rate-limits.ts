@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type WebSocket from "ws";
+import { DomainError } from "~/server/errors";
 import { getRedis } from "~/server/redis";
 
 // The limits that keep one user or one socket from hurting the others (sign-in and
@@ -66,6 +67,18 @@ export const USER_CALL_BUDGETS = {
   read: { timesSendLimit: 20, atLeast: 1_200 },
 } as const;
 export type UserCallKind = keyof typeof USER_CALL_BUDGETS;
+
+/** What a member is told when a budget is spent. */
+const TOO_OFTEN: Record<UserCallKind, string> = {
+  conversationChange: "You are changing conversations too fast.",
+  messageDelete: "You are deleting messages too fast.",
+  settingsChange: "You are changing settings too fast.",
+  upload: "You are uploading too fast.",
+  search: "You are searching too fast.",
+  typing: "Too many typing updates.",
+  readMark: "Too many read updates.",
+  read: "Too many requests.",
+};
 
 /** A member's budget of `kind` calls per window under the send limit `rateLimitPerMinute`. */
 export function userCallBudget(kind: UserCallKind, rateLimitPerMinute: number): number {
@@ -151,6 +164,17 @@ export async function takeUserCall(kind: CountedCall, userId: string, perWindow:
   if (taken.consumedPoints <= perWindow) return 0;
   await limiter.reward(userId, 1).catch(() => undefined);
   return Math.max(1, taken.msBeforeNext);
+}
+
+/**
+ * Counts one `kind` call by `userId` against its budget under the send limit
+ * `rateLimitPerMinute`; past it, TOO_MANY_REQUESTS saying when to try again.
+ */
+export async function chargeUserCall(kind: UserCallKind, userId: string, rateLimitPerMinute: number): Promise<void> {
+  const retryAfterMs = await takeUserCall(kind, userId, userCallBudget(kind, rateLimitPerMinute));
+  if (retryAfterMs > 0) {
+    throw new DomainError("TOO_MANY_REQUESTS", `${TOO_OFTEN[kind]} Try again in ${retryIn(retryAfterMs)}.`, { retryAfterMs });
+  }
 }
 
 /** Gives back a write that turned out to be a retry of one already stored. */

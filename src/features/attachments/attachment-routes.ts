@@ -1,11 +1,10 @@
 import { Readable } from "node:stream";
-import { z } from "zod";
 import type { ReadableStream as NodeWebStream } from "node:stream/web";
-import { loadSessionUser } from "~/features/auth/auth.service";
+import { z } from "zod";
 import type { SessionUser } from "~/features/auth/contracts";
 import { PERMISSIONS } from "~/features/permissions/catalog";
 import { requireMessagingEnabled } from "~/features/settings/settings.service";
-import { readSession } from "~/server/auth-session";
+import { signedInUser } from "~/server/auth-session";
 import { db, type Db } from "~/server/db/client";
 import { DomainError, type DomainErrorCode } from "~/server/errors";
 import { logger } from "~/server/logger";
@@ -72,13 +71,9 @@ function errorResponse(error: unknown): Response {
 }
 
 async function signedInMember(request: Request, prisma: Db): Promise<SessionUser> {
-  const session = await readSession({ headers: { cookie: request.headers.get("cookie") ?? undefined } });
-  if (!session || (session.expiresAt && session.expiresAt.getTime() <= Date.now())) {
-    throw new DomainError("UNAUTHORIZED", "Sign in to use files.");
-  }
-  const user = await loadSessionUser(prisma, session.userId);
-  if (!user) throw new DomainError("UNAUTHORIZED", "Sign in to use files.");
-  if (!user.permissions.includes(PERMISSIONS.messagingAccess)) throw new DomainError("FORBIDDEN", "You do not have access to messaging.");
+  const user = await signedInUser({ headers: { cookie: request.headers.get("cookie") ?? undefined } }, prisma, PERMISSIONS.messagingAccess);
+  if (user === 401) throw new DomainError("UNAUTHORIZED", "Sign in to use files.");
+  if (user === 403) throw new DomainError("FORBIDDEN", "You do not have access to messaging.");
   return user;
 }
 
@@ -121,7 +116,6 @@ export function contentDisposition(kind: "inline" | "attachment", name: string):
   const fallback = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
-
 
 /** GET /api/attachments/<id>[?inline=1] and /api/attachments/<id>/thumbnail. */
 export async function handleDownload(

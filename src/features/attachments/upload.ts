@@ -7,7 +7,7 @@ import { requireMessagingEnabled } from "~/features/settings/settings.service";
 import type { Db } from "~/server/db/client";
 import { DomainError } from "~/server/errors";
 import { logger } from "~/server/logger";
-import { retryIn, takeUserCall, userCallBudget } from "~/server/rate-limits";
+import { chargeUserCall } from "~/server/rate-limits";
 import { discardUnsent, toAttachment } from "./attachments.service";
 import { cleanFileName, SNIFF_BYTES, sniffContentType } from "./content-sniffing";
 import { isInlineImage, MAX_FILE_NAME_LENGTH, type Attachment, type UploadErrorCode } from "./contracts";
@@ -135,10 +135,7 @@ async function receive(deps: UploadDeps, user: SessionUser, file: IncomingFile, 
   await requireMembership(deps.prisma, file.conversationId, user.id);
   if (file.contentLength === null) throw new UploadRefusal("BAD_REQUEST", "Send the file's length (Content-Length) with the upload.");
   if (file.contentLength > limits.maxFileSize) throw tooLarge(name, limits.maxFileSize);
-  const retryAfterMs = await takeUserCall("upload", user.id, userCallBudget("upload", limits.rateLimitPerMinute));
-  if (retryAfterMs > 0) {
-    throw new DomainError("TOO_MANY_REQUESTS", `You are uploading too fast. Try again in ${retryIn(retryAfterMs)}.`, { retryAfterMs });
-  }
+  await chargeUserCall("upload", user.id, limits.rateLimitPerMinute);
 
   const id = randomUUID();
   const keys = storageKeysOf(file.conversationId, id);

@@ -1,13 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { loadSessionUser } from "~/features/auth/auth.service";
 import type { SessionUser } from "~/features/auth/contracts";
 import { clientAddress } from "~/features/auth/request-origin";
 import { exportFileName, findExportSubject, recordUserExport, writeUserExport, type ExportSubject } from "~/features/ops/export";
 import type { StatusReporter } from "~/features/ops/status";
-import { PERMISSIONS, type PermissionKey } from "~/features/permissions/catalog";
-import { readSession } from "~/server/auth-session";
+import { PERMISSIONS } from "~/features/permissions/catalog";
+import { signedInUser } from "~/server/auth-session";
 import type { Db } from "~/server/db/client";
 import { logger } from "~/server/logger";
 import { metrics } from "~/server/metrics";
@@ -68,14 +67,6 @@ function metricsAllowed(
     return match && sameSecret(match[1]!.trim(), metricsToken) ? 200 : 401;
   }
   return metricsOnLoopback && !relayed && LOOPBACK.has(req.socket.remoteAddress ?? "") ? 200 : 403;
-}
-
-async function signedInUser(req: IncomingMessage, prisma: Db, permission: PermissionKey): Promise<SessionUser | 401 | 403> {
-  const session = await readSession(req);
-  if (!session || (session.expiresAt && session.expiresAt.getTime() <= Date.now())) return 401;
-  const user = await loadSessionUser(prisma, session.userId);
-  if (!user) return 401;
-  return user.permissions.includes(permission) ? user : 403;
 }
 
 function refuse(res: ServerResponse, outcome: 401 | 403, permission?: string) {

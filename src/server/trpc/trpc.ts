@@ -5,7 +5,7 @@ import type { PermissionKey } from "~/features/permissions/catalog";
 import { accessGeneration } from "~/features/roles/access-changes";
 import { DomainError } from "~/server/errors";
 import { getMessagingLimits } from "~/features/settings/settings.service";
-import { retryIn, takeSocketCall, takeUserCall, userCallBudget as budgetOf, type UserCallKind } from "~/server/rate-limits";
+import { chargeUserCall, retryIn, takeSocketCall, type UserCallKind } from "~/server/rate-limits";
 import type { Context } from "./context";
 import { serverTransformer } from "./transformer";
 
@@ -127,16 +127,6 @@ export function permissionProcedure(permission: PermissionKey) {
   });
 }
 
-const TOO_OFTEN: Record<UserCallKind, string> = {
-  conversationChange: "You are changing conversations too fast.",
-  messageDelete: "You are deleting messages too fast.",
-  settingsChange: "You are changing settings too fast.",
-  upload: "You are uploading too fast.",
-  search: "You are searching too fast.",
-  typing: "Too many typing updates.",
-  readMark: "Too many read updates.",
-  read: "Too many requests.",
-};
 
 /**
  * Counts the call against the caller's budget for `kind`: a multiple of the
@@ -148,10 +138,7 @@ export function userCallBudget(kind: UserCallKind) {
     const userId = ctx.session?.userId;
     if (userId) {
       const { rateLimitPerMinute } = await getMessagingLimits(ctx.prisma);
-      const retryAfterMs = await takeUserCall(kind, userId, budgetOf(kind, rateLimitPerMinute));
-      if (retryAfterMs > 0) {
-        throw new DomainError("TOO_MANY_REQUESTS", `${TOO_OFTEN[kind]} Try again in ${retryIn(retryAfterMs)}.`, { retryAfterMs });
-      }
+      await chargeUserCall(kind, userId, rateLimitPerMinute);
     }
     return next();
   });
